@@ -1,0 +1,351 @@
+"""The newsetl command line: a thin layer over the library; each command's docstring is its --help.
+
+Exit codes: 0 success (warnings allowed), 1 a blocking check failed (marts not published),
+2 bad usage or input that cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from newsetl.config import Settings
+
+app = typer.Typer(
+    help="newsetl: Korean news articles into a checked DuckDB warehouse of entities and events.\n\n"
+         "Example: newsetl run && newsetl query \"select * from marts.fct_event limit 5\"",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Inspect the model graph (sql/ and the Python models).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+err = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file [default: warehouse/newsetl.duckdb or NEWSETL_DB].")]
+
+
+def _settings(db: Path | None) -> Settings:
+    settings = Settings()
+    return settings.with_(db=db) if db else settings
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+
+
+def _published(db: Path):
+    from newsetl import warehouse
+
+    if not db.exists():
+        _fail(f"{db}: no warehouse yet; run `newsetl run` first")
+    try:
+        return warehouse.connect(db, read_only=True)
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"{db}: cannot open the warehouse: {str(exc).splitlines()[0]}")
+
+
+@app.command()
+def run(
+    source: Annotated[list[Path] | None, typer.Option("--source", help="File or folder to read (repeatable) [default: seeds/articles].")] = None,
+    db: DbOption = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Re-read every file and rebuild every model.")] = False,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Models to build: name, +name, name+, tag:x.")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run on this warehouse to finish.")] = 0.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Run the pipeline: ingest the sources, build the models, check them, publish the marts.
+
+    Examples:
+
+        newsetl run
+
+        newsetl run --source /data/landing/2025-10-29 --db /data/newsetl.duckdb
+    """
+    _quiet_prefect(verbose)
+    settings = _settings(db)
+    if source:
+        missing = [s for s in source if not s.exists()]
+        if missing:
+            _fail(f"{missing[0]}: no such file or folder")
+        settings = settings.with_(sources=tuple(source))
+    settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
+    from newsetl import warehouse
+    from newsetl.models import ModelError
+
+    try:
+        from newsetl.pipeline import graph_for
+
+        graph = graph_for(settings)
+        if settings.select:
+            graph.select(settings.select)
+    except ModelError as exc:
+        _fail(str(exc))
+    try:
+        with warehouse.writer_lock(settings.lock_path, wait_seconds=wait):
+            from flows.pipeline import pipeline
+
+            def say(message: str) -> None:
+                err.print(f"[dim]·[/dim] {message}", highlight=False, soft_wrap=True)
+
+            summary = pipeline.with_options(name="pipeline")(
+                sources=[str(s) for s in settings.sources], db=str(settings.db),
+                full_refresh=settings.full_refresh, select=list(settings.select), on_progress=say,
+            )
+    except warehouse.WarehouseBusy as exc:
+        _fail(str(exc))
+    _print_summary(summary, settings)
+    if summary.status == "error":
+        raise typer.Exit(2 if summary.failed_model is None else 1)
+    if summary.status == "failed":
+        raise typer.Exit(1)
+
+
+def _print_summary(summary, settings: Settings) -> None:
+    c = summary.counts
+    table = Table(title=f"newsetl run {summary.run_id}: {summary.status}", show_header=False)
+    for label, value in (
+        ("articles in (new)", summary.articles_new), ("quarantined (new)", summary.quarantined_new),
+        ("articles in warehouse", c.get("marts.dim_article")), ("entities", c.get("marts.dim_entity")),
+        ("entity mentions", c.get("marts.fct_entity_mention")), ("events", c.get("marts.fct_event")),
+        ("checks passed / failed", f"{summary.checks_passed} / {summary.checks_failed}"
+                                   f" ({summary.blocking_failures} blocking)"),
+        ("published", f"{settings.db}" if summary.published else "no (previous marts still served)"),
+        ("report", summary.report_path),
+    ):
+        table.add_row(label, str(value))
+    out.print(table)
+    if summary.message:
+        err.print(f"[red]{summary.message}[/red]" if summary.status != "success" else summary.message,
+                  highlight=False, soft_wrap=True)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run against the published warehouse (read-only).")],
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead of the terminal.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows shown in table format.")] = 50,
+) -> None:
+    """Query the published marts; the connection is read-only, so a write is refused (exit 2).
+
+    Examples:
+
+        newsetl query "select event_type, count(*) from marts.fct_event group by 1"
+
+        newsetl query "select * from marts.dim_entity" --format csv --output entities.csv
+    """
+    if format not in ("table", "csv", "json", "parquet"):
+        _fail(f"--format {format}: use table, csv, json or parquet")
+    if format == "parquet" and not output:
+        _fail("--format parquet needs --output FILE")
+    import duckdb
+
+    con = _published(_settings(db).db)
+    try:
+        rel = con.sql(sql)
+        if rel is None:
+            _fail("the statement returned no rows to show (only queries are allowed)")
+        frame = rel.pl()
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        if "read-only" in message.lower():
+            _fail(f"refused: newsetl query is read-only ({message})")
+        _fail(message)
+    if format == "table":
+        table = Table(*frame.columns, show_lines=False)
+        for row in frame.head(limit).iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        if output:
+            Console(file=output.open("w", encoding="utf-8"), width=200).print(table)
+        else:
+            out.print(table)
+            if frame.height > limit:
+                err.print(f"({frame.height} rows, {limit} shown; --limit N or --format csv for all)")
+        return
+    if format == "parquet":
+        frame.write_parquet(output)
+    elif format == "csv":
+        text = frame.write_csv()
+        output.write_text(text, encoding="utf-8") if output else sys.stdout.write(text)
+    else:
+        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in frame.iter_rows(named=True))
+        output.write_text(lines, encoding="utf-8") if output else sys.stdout.write(lines)
+
+
+@app.command()
+def extract(
+    input: Annotated[Path, typer.Option("--input", help="UTF-8 text file, one text per line.")],
+    format: Annotated[str, typer.Option("--format", help="jsonl or table.")] = "jsonl",
+) -> None:
+    """Typed entity mentions with character offsets, one result per input line.
+
+    Example:
+
+        echo "안덕근 산업부 장관이 지나 러몬도 미국 상무부 장관과 만났다." > s.txt && newsetl extract --input s.txt
+    """
+    if format not in ("jsonl", "table"):
+        _fail(f"--format {format}: use jsonl or table")
+    if not input.exists():
+        _fail(f"{input}: no such file")
+    try:
+        lines = input.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        _fail(f"{input}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    if lines and lines[-1] == "":
+        lines.pop()
+    from newsetl.extract import extract_lines
+
+    results = extract_lines(lines, Settings().reference_dir)
+    if format == "jsonl":
+        for i, mentions in enumerate(results):
+            sys.stdout.write(json.dumps({"line": i, "mentions": mentions}, ensure_ascii=False) + "\n")
+        return
+    table = Table("line", "start", "end", "text", "type")
+    for i, mentions in enumerate(results):
+        for m in mentions:
+            table.add_row(str(i), str(m["start"]), str(m["end"]), m["text"], m["type"])
+    out.print(table)
+
+
+@models_app.command("list")
+def models_list(db: DbOption = None) -> None:
+    """Every model in DAG order with its kind, rows and last build.
+
+    Example: newsetl models list
+    """
+    from newsetl.introspect import models_table
+
+    out.print(models_table(_settings(db)))
+
+
+@models_app.command("show")
+def models_show(name: Annotated[str, typer.Argument(help="Model name, e.g. marts.fct_event or fct_event.")],
+                db: DbOption = None) -> None:
+    """A model's config, SQL, columns and row count.
+
+    Example: newsetl models show fct_event
+    """
+    from newsetl.introspect import show_model
+
+    try:
+        out.print(show_model(_settings(db), name), highlight=False)
+    except KeyError as exc:
+        _fail(str(exc).strip("'\""))
+
+
+@models_app.command("lineage")
+def models_lineage(name: Annotated[str, typer.Argument(help="Model name.")]) -> None:
+    """Upstream and downstream models of one model.
+
+    Example: newsetl models lineage dim_entity
+    """
+    from newsetl.introspect import lineage
+
+    try:
+        out.print(lineage(Settings(), name), highlight=False)
+    except KeyError as exc:
+        _fail(str(exc).strip("'\""))
+
+
+@app.command()
+def validate(db: DbOption = None) -> None:
+    """Re-check the published warehouse with every suite; exit 1 when a blocking check fails.
+
+    Example: newsetl validate
+    """
+    from newsetl import checks
+    from newsetl.pipeline import graph_for
+
+    settings = _settings(db)
+    graph = graph_for(settings)
+    con = _published(settings.db)
+    rule_views = [n for n in graph.order if graph.models[n].schema == "checks"]
+    results = checks.validate(con, settings.expectations_dir, rule_views)
+    table = Table("suite", "expectation", "severity", "result")
+    for r in results:
+        if not r.success:
+            table.add_row(r.suite, r.expectation, r.severity, "[red]FAIL[/red]" if r.blocking else "[yellow]warn[/yellow]")
+    blocking = sum(r.blocking for r in results)
+    if table.row_count:
+        out.print(table)
+    out.print(f"{sum(r.success for r in results)} passed, {sum(not r.success for r in results)} failed "
+              f"({blocking} blocking)")
+    if blocking:
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(db: DbOption = None,
+           run_id: Annotated[str | None, typer.Option("--run", help="Run id [default: the latest].")] = None) -> None:
+    """The validation summary of a run and where its HTML report is.
+
+    Example: newsetl report
+    """
+    settings = _settings(db)
+    con = _published(settings.db)
+    from newsetl.warehouse import first_row
+
+    row = first_row(con, "select run_id, status, checks_passed, checks_failed, blocking_failures from audit.pipeline_runs "
+                      + ("where run_id = ?" if run_id else "order by started_at desc limit 1"),
+                      [run_id] if run_id else [])
+    if not row:
+        _fail(f"no run {run_id}" if run_id else "no runs yet")
+    rid, status, passed, failed, blocking = row
+    results = con.execute("select suite, expectation, severity, success, observed from audit.validation_results "
+                          "where run_id = ? order by success, suite", [rid]).fetchall()
+    table = Table("suite", "expectation", "severity", "result", "observed", title=f"run {rid}: {status}")
+    for suite, exp, sev, ok, observed in results:
+        table.add_row(suite, exp, sev, "pass" if ok else ("[red]FAIL[/red]" if sev == "error" else "[yellow]warn[/yellow]"),
+                      (observed or "")[:40])
+    out.print(table)
+    out.print(f"{passed} passed, {failed} failed ({blocking} blocking)")
+    page = settings.reports_dir / rid / "index.html"
+    out.print(f"report: {page if page.exists() else '(not written)'}")
+
+
+@app.command()
+def status(db: DbOption = None,
+           limit: Annotated[int, typer.Option("--limit", help="How many runs to show.")] = 10) -> None:
+    """Recent runs, newest first, and what the published marts hold.
+
+    Example: newsetl status
+    """
+    settings = _settings(db)
+    con = _published(settings.db)
+    rows = con.execute("""select run_id, started_at, finished_at, status, articles_new, quarantined_new,
+                                 checks_failed, published
+                          from audit.pipeline_runs order by started_at desc limit ?""", [limit]).fetchall()
+    table = Table("run", "started", "seconds", "status", "new articles", "quarantined", "checks failed", "published")
+    for rid, started, finished, st, new, quarantined, failed, published in rows:
+        seconds = f"{(finished - started).total_seconds():.1f}" if finished else "-"
+        table.add_row(rid, str(started)[:19], seconds, st, str(new), str(quarantined), str(failed), "yes" if published else "no")
+    out.print(table)
+    from newsetl.pipeline import counts
+
+    for name, n in counts(con).items():
+        out.print(f"{name}: {n} rows")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Settings of a newsetl run: where things are and the limits that decide quarantine.
+
+Every value has a default that works from the project root; environment variables
+(NEWSETL_*) and CLI flags override them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = Path("warehouse") / "newsetl.duckdb"
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = field(default_factory=lambda: _env_path("NEWSETL_DB", DEFAULT_DB))
+    sources: tuple[Path, ...] = field(default_factory=lambda: (PROJECT_ROOT / "seeds" / "articles",))
+    sql_dir: Path = PROJECT_ROOT / "sql"
+    reference_dir: Path = PROJECT_ROOT / "seeds" / "reference"
+    expectations_dir: Path = PROJECT_ROOT / "expectations"
+    # Quarantine limits (issue 3): each a setting, not a constant buried in code.
+    max_file_bytes: int = 10_000_000
+    min_published_year: int = 1990
+    # Analysis batches: small enough to stream, large enough to keep kiwi busy.
+    batch_articles: int = 500
+    workers: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    full_refresh: bool = False
+    select: tuple[str, ...] = ()
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.db.parent / "reports"
+
+    @property
+    def work_db(self) -> Path:
+        """The file runs write into; the published `db` is replaced by a copy of it on publish."""
+        return self.db.with_name(self.db.stem + ".work" + self.db.suffix)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.db.with_name(self.db.name + ".lock")
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)

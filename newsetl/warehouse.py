@@ -1,0 +1,175 @@
+"""The one place that opens DuckDB: connections, the writer lock, raw tables and publishing.
+
+A run writes into a work file beside the published database and publishes by
+replacing the published file atomically with a checkpointed copy. Readers of the
+published file (queries, notebooks, scorers) never see a half-built mart, and a run
+that fails its checks leaves the published file as it was (write-audit-publish).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# Extensions beyond the wheel's built-ins would be fetched from the network and hang offline.
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts", "audit")
+
+RAW_DDL = """
+create table if not exists raw.articles (
+    article_id varchar primary key,
+    source_path varchar not null,
+    source_record integer,
+    content_sha256 varchar not null,
+    format varchar not null,
+    encoding varchar,
+    raw_text varchar not null,
+    title varchar,
+    body varchar not null,
+    metadata json,
+    ingested_at timestamp not null,
+    run_id varchar not null
+);
+create table if not exists raw.quarantine (
+    source_path varchar not null,
+    source_record integer,
+    reason varchar not null,
+    detail varchar,
+    bytes_sha256 varchar,
+    run_id varchar not null,
+    quarantined_at timestamp not null
+);
+create table if not exists audit.pipeline_runs (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    status varchar not null,
+    flow_run_id varchar,
+    sources varchar,
+    files_seen integer,
+    articles_new integer,
+    quarantined_new integer,
+    counts json,
+    checks_passed integer,
+    checks_failed integer,
+    blocking_failures integer,
+    published boolean,
+    message varchar
+);
+create table if not exists audit.model_runs (
+    run_id varchar not null,
+    model varchar not null,
+    kind varchar,
+    status varchar not null,
+    rows bigint,
+    seconds double,
+    error varchar,
+    finished_at timestamp
+);
+create table if not exists audit.validation_results (
+    run_id varchar not null,
+    suite varchar not null,
+    expectation varchar not null,
+    severity varchar not null,
+    success boolean not null,
+    observed varchar,
+    unexpected_count bigint,
+    sample varchar,
+    checked_at timestamp
+);
+"""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another newsetl process is writing this warehouse."""
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file (or ':memory:') with the project's settings."""
+    if str(path) != ":memory:" and not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    con.execute(RAW_DDL)
+
+
+@contextmanager
+def writer_lock(lock_path: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the single-writer lock of a warehouse, or raise WarehouseBusy with who holds it."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+                    raise WarehouseBusy(
+                        f"{lock_path.with_suffix('')} is being written by pid {holder}; "
+                        "wait for that run to finish (or pass --wait SECONDS)"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def prepare_work_file(published: Path, work: Path) -> None:
+    """Start the work file from the published warehouse when there is none yet."""
+    if work.exists() or not published.exists():
+        return
+    tmp = work.with_name(work.name + ".tmp")
+    shutil.copyfile(published, tmp)
+    os.replace(tmp, work)
+
+
+def publish(work: Path, published: Path) -> None:
+    """Replace the published warehouse with a copy of the (checkpointed, closed) work file.
+
+    os.replace is atomic: a reader opens either the old file or the new one, never a mix,
+    and readers that already hold the old file keep reading it.
+    """
+    tmp = published.with_name(published.name + ".publishing")
+    shutil.copyfile(work, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, published)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".", 1)
+    return bool(scalar(
+        con, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name]))
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The single value of a query. fetchall, not fetchone: DuckDB 2 keeps a half-read result
+    open and refuses other work on the connection (register, unregister) until it is drained."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
