@@ -156,7 +156,8 @@ def build_rows() -> list[dict[str, str]]:
         babel_name = ko[iso2]
         name = NAME_KO.get(iso2, babel_name)
         aliases = list(ALIASES.get(iso2, ()))
-        if babel_name != name and "(" not in babel_name and iso2 not in BABEL_NOT_ALIAS and babel_name not in aliases:
+        keep_babel = "(" not in babel_name and iso2 not in BABEL_NOT_ALIAS
+        if keep_babel and babel_name not in (name, *aliases):
             aliases.append(babel_name)
         rows.append({
             "entity_id": f"country:{iso2}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import re
 from collections import defaultdict
@@ -34,7 +35,10 @@ DELIBERATE_SHARED: dict[str, set[str]] = {}
 ONE_SYLLABLE_NAMES = {"괌"}  # Guam
 # Single-syllable forms that are unambiguous in Korean text (hanja headline forms).
 HANJA = re.compile(r"^[\u4e00-\u9fff]+$")
-SURNAMES = set("김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부")
+SURNAMES = set(
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방"
+    "공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부"
+)
 
 
 def rows(stem: str) -> list[dict[str, str]]:
@@ -56,13 +60,23 @@ def fold(surface: str) -> str:
     return "".join(surface.split()).lower()
 
 
-ALL = {stem: rows(stem) for stem in FILES}
-BY_ID = {r["entity_id"]: r for stem_rows in ALL.values() for r in stem_rows}
-ISO2 = {r["iso2"] for r in ALL["countries"]}
+@functools.cache
+def table(stem: str) -> list[dict[str, str]]:
+    return rows(stem)
+
+
+@functools.cache
+def by_id() -> dict[str, dict[str, str]]:
+    return {r["entity_id"]: r for stem in FILES for r in table(stem)}
+
+
+@functools.cache
+def iso2s() -> frozenset[str]:
+    return frozenset(r["iso2"] for r in table("countries"))
 
 
 def by_name(stem: str, name: str) -> dict[str, str]:
-    found = [r for r in ALL[stem] if r["name"] == name]
+    found = [r for r in table(stem) if r["name"] == name]
     assert len(found) == 1, f"{stem}: {name!r} found {len(found)} times"
     return found[0]
 
@@ -76,8 +90,8 @@ def test_header(stem):
 @pytest.mark.parametrize("stem", FILES)
 def test_rows_complete_and_typed(stem):
     entity_type, prefix, _ = FILES[stem]
-    assert ALL[stem], f"{stem}.csv is empty"
-    for r in ALL[stem]:
+    assert table(stem), f"{stem}.csv is empty"
+    for r in table(stem):
         assert None not in r.values() and None not in r, f"ragged row {r}"
         assert re.fullmatch(rf"{prefix}:[A-Za-z0-9_]+", r["entity_id"]), r["entity_id"]
         assert r["entity_type"] == entity_type, r["entity_id"]
@@ -88,29 +102,30 @@ def test_rows_complete_and_typed(stem):
 
 @pytest.mark.parametrize("stem", FILES)
 def test_sorted_by_id(stem):
-    ids = [r["entity_id"] for r in ALL[stem]]
+    ids = [r["entity_id"] for r in table(stem)]
     assert ids == sorted(ids)
 
 
 def test_entity_ids_unique_across_files():
     seen: dict[str, str] = {}
-    for stem, stem_rows in ALL.items():
-        for r in stem_rows:
+    for stem in FILES:
+        for r in table(stem):
             assert r["entity_id"] not in seen, f"{r['entity_id']} in {stem} and {seen[r['entity_id']]}"
             seen[r["entity_id"]] = stem
 
 
 def test_wikidata_ids_unique():
     seen: dict[str, str] = {}
-    for r in BY_ID.values():
+    for r in by_id().values():
         if r["wikidata_id"]:
-            assert r["wikidata_id"] not in seen, f"{r['wikidata_id']}: {r['entity_id']} and {seen[r['wikidata_id']]}"
+            qid = r["wikidata_id"]
+            assert qid not in seen, f"{qid}: {r['entity_id']} and {seen[qid]}"
             seen[r["wikidata_id"]] = r["entity_id"]
 
 
 # -- aliases ----------------------------------------------------------------------------------
 def test_aliases_clean():
-    for r in BY_ID.values():
+    for r in by_id().values():
         als = aliases(r)
         assert all(a and a == a.strip() for a in als), f"empty or padded alias in {r['entity_id']}"
         assert r["name"] not in als, f"{r['entity_id']} repeats its name as an alias"
@@ -119,14 +134,14 @@ def test_aliases_clean():
 
 def test_no_single_hangul_syllable_surfaces():
     """One-syllable forms (미, 중, 한) belong in countries.abbrev, never in names or aliases."""
-    for r in BY_ID.values():
+    for r in by_id().values():
         for s in [r["name"], *aliases(r)]:
             if s not in ONE_SYLLABLE_NAMES:
                 assert not re.fullmatch(r"[가-힣]", s), f"{r['entity_id']}: one-syllable surface {s!r}"
 
 
 def test_single_character_surfaces_are_hanja():
-    for r in BY_ID.values():
+    for r in by_id().values():
         for s in [r["name"], *aliases(r)]:
             if len(s) == 1 and s not in ONE_SYLLABLE_NAMES:
                 assert HANJA.match(s), f"{r['entity_id']}: one-character surface {s!r}"
@@ -134,7 +149,7 @@ def test_single_character_surfaces_are_hanja():
 
 def test_no_surface_shared_by_two_entities():
     owners: dict[str, set[str]] = defaultdict(set)
-    for r in BY_ID.values():
+    for r in by_id().values():
         for s in [r["name"], *aliases(r)]:
             owners[fold(s)].add(r["entity_id"])
     clashes = {s: ids for s, ids in owners.items() if len(ids) > 1 and DELIBERATE_SHARED.get(s) != ids}
@@ -143,8 +158,9 @@ def test_no_surface_shared_by_two_entities():
 
 def test_known_ambiguous_forms_absent():
     """Words that are mostly something else in news text are never aliases."""
-    surfaces = {fold(s) for r in BY_ID.values() for s in [r["name"], *aliases(r)]}
-    for word in ("조선", "양자", "경기", "연합", "수은", "산은", "상해", "신장", "크림", "가자", "조국", "한정", "칩"):
+    surfaces = {fold(s) for r in by_id().values() for s in [r["name"], *aliases(r)]}
+    for word in ("조선", "양자", "퀀텀", "경기", "연합", "수은", "산은", "상해", "신장", "크림", "가자",
+                 "조국", "한정", "칩", "대두", "다이빙", "한화", "CCTV", "행정원", "강철"):
         assert word not in surfaces, word
 
 
@@ -153,27 +169,27 @@ def test_countries_cover_babel():
     from babel import Locale
 
     ko = {k for k in Locale("ko").territories if re.fullmatch(r"[A-Z]{2}", k)}
-    missing = {k for k in ko if k not in ISO2} - {"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
-                                                  "XA", "XB", "ZZ"}
+    not_countries = {"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+    missing = {k for k in ko if k not in iso2s()} - not_countries
     assert not missing, missing
-    assert len(ALL["countries"]) >= 245
+    assert len(table("countries")) >= 245
 
 
 def test_countries_codes():
     iso3 = set()
-    for r in ALL["countries"]:
+    for r in table("countries"):
         assert re.fullmatch(r"[A-Z]{2}", r["iso2"]) and r["entity_id"] == f"country:{r['iso2']}", r
         assert re.fullmatch(r"[A-Z]{3}", r["iso3"]), r
         assert r["name_en"], r
         iso3.add(r["iso3"])
-    assert len(iso3) == len(ALL["countries"])
+    assert len(iso3) == len(table("countries"))
 
 
 def test_country_abbrevs_unique_single_syllables():
-    abbrevs = [r["abbrev"] for r in ALL["countries"] if r["abbrev"]]
+    abbrevs = [r["abbrev"] for r in table("countries") if r["abbrev"]]
     assert len(abbrevs) == len(set(abbrevs))
     assert all(re.fullmatch(r"[가-힣]", a) for a in abbrevs)
-    got = {r["iso2"]: r["abbrev"] for r in ALL["countries"] if r["abbrev"]}
+    got = {r["iso2"]: r["abbrev"] for r in table("countries") if r["abbrev"]}
     assert {"KR": "한", "US": "미", "JP": "일", "CN": "중", "KP": "북", "RU": "러"}.items() <= got.items()
 
 
@@ -190,10 +206,11 @@ def test_newsworthy_country_names(name, iso2, alias):
 
 
 def test_country_names_are_news_forms():
-    names = {r["name"] for r in ALL["countries"]}
-    for name in ("미국", "중국", "일본", "한국", "북한", "러시아", "대만", "네덜란드", "영국", "독일", "프랑스",
-                 "이탈리아", "캐나다", "호주", "인도", "베트남", "싱가포르", "이스라엘", "홍콩", "콩고민주공화국",
-                 "우크라이나", "칠레", "몽골", "카자흐스탄", "멕시코", "브라질", "폴란드", "필리핀", "태국"):
+    names = {r["name"] for r in table("countries")}
+    for name in ("미국", "중국", "일본", "한국", "북한", "러시아", "대만", "네덜란드", "영국", "독일",
+                 "프랑스", "이탈리아", "캐나다", "호주", "인도", "베트남", "싱가포르", "이스라엘", "홍콩",
+                 "콩고민주공화국", "우크라이나", "칠레", "몽골", "카자흐스탄", "멕시코", "브라질", "폴란드",
+                 "필리핀", "태국"):
         assert name in names, name
     assert not any("(" in n for n in names)
     assert by_name("countries", "미국")["abbrev"] == "미"
@@ -208,25 +225,25 @@ def test_countries_csv_is_what_the_script_builds():
 
 # -- organizations, people, places, programs ------------------------------------------------
 def test_org_subtypes_and_countries():
-    for r in ALL["organizations"]:
+    for r in table("organizations"):
         assert r["subtype"] in ORG_SUBTYPES, r["entity_id"]
-        assert r["country"] == "" or r["country"] in ISO2, r["entity_id"]
+        assert r["country"] == "" or r["country"] in iso2s(), r["entity_id"]
 
 
 @pytest.mark.parametrize("stem", ["people", "locations", "programs"])
 def test_country_column_is_iso2(stem):
-    for r in ALL[stem]:
-        assert r["country"] == "" or r["country"] in ISO2, r["entity_id"]
+    for r in table(stem):
+        assert r["country"] == "" or r["country"] in iso2s(), r["entity_id"]
 
 
 def test_people_organizations_exist():
-    for r in ALL["people"]:
+    for r in table("people"):
         assert r["title"], r["entity_id"]
-        assert r["organization"] == "" or BY_ID.get(r["organization"], {}).get("entity_type") == "ORG", r
+        assert r["organization"] == "" or by_id().get(r["organization"], {}).get("entity_type") == "ORG", r
 
 
 def test_people_aliases_never_bare_surnames():
-    for r in ALL["people"]:
+    for r in table("people"):
         for a in aliases(r):
             assert not (len(a) == 1 and a in SURNAMES), f"{r['entity_id']}: {a}"
 
@@ -275,7 +292,8 @@ def test_known_rows_without_aliases():
                        ("people", "시진핑"), ("people", "리창"), ("people", "젠슨 황"), ("people", "이재용"),
                        ("locations", "경주"), ("locations", "부산"), ("locations", "캠프 데이비드"),
                        ("locations", "김해공군기지"), ("commodities", "희토류"), ("technologies", "반도체"),
-                       ("technologies", "D램"), ("technologies", "합성생물학"), ("programs", "미국산 AI 수출 프로그램")):
+                       ("technologies", "D램"), ("technologies", "합성생물학"),
+                       ("programs", "미국산 AI 수출 프로그램")):
         by_name(stem, name)
 
 
@@ -297,7 +315,7 @@ def test_corpus_lexicon_surfaces_resolve():
     lex = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lex)
     owners: dict[str, dict[str, str]] = {}
-    for r in BY_ID.values():
+    for r in by_id().values():
         for s in [r["name"], *aliases(r)]:
             owners[fold(s)] = r
     wanted = [(k, n, "COUNTRY", a) for k, n, _h, _s, a in lex.COUNTRIES]
@@ -312,3 +330,14 @@ def test_corpus_lexicon_surfaces_resolve():
             elif hit["entity_type"] != etype and key not in LEXICON_TYPE_EXCEPTIONS:
                 problems.append(f"{key}: {surface!r} is {hit['entity_type']}, corpus says {etype}")
     assert not problems, problems
+
+
+@pytest.mark.skipif(not LEXICON.exists(), reason="shared corpus lexicon not available")
+def test_corpus_places_and_publishers_known():
+    spec = importlib.util.spec_from_file_location("corpus_lexicon", LEXICON)
+    lex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lex)
+    names = {stem: {fold(s) for r in table(stem) for s in [r["name"], *aliases(r)]} for stem in FILES}
+    assert {fold(p) for p in lex.PLACES} <= names["locations"]
+    assert {fold(p.name) for p in lex.PUBLISHERS} <= names["organizations"]
+    assert {fold(s) for s in lex.STAT_SOURCES} <= names["organizations"]

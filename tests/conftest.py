@@ -1,0 +1,35 @@
+"""Shared fixtures: the real pipeline run once on the bundled sample, through the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def newsetl(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the newsetl CLI as a user would, in a subprocess."""
+    full_env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "newsetl.cli", *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The pipeline run on seeds/articles into a temporary warehouse."""
+    db = tmp_path_factory.mktemp("sample") / "newsetl.duckdb"
+    result = newsetl("run", "--db", str(db))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db, result

@@ -1,0 +1,105 @@
+"""End to end: the real pipeline (Prefect flow, DuckDB, kiwipiepy, Great Expectations) on the sample."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import newsetl, query
+
+
+def test_run_publishes_the_five_sample_articles(sample_run):
+    db, result = sample_run
+    assert query(db, "select count(*) from raw.articles") == [(5,)]
+    assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+    assert query(db, "select count(*) from raw.quarantine") == [(0,)]
+    assert "success" in result.stdout
+    assert "published" in result.stdout
+
+
+def test_sample_mentions_the_four_main_countries(sample_run):
+    db, _ = sample_run
+    names = {r[0] for r in query(db, """
+        select distinct e.name from marts.fct_entity_mention m join marts.dim_entity e using (entity_id)
+        where e.entity_type = 'COUNTRY'""")}
+    assert {"미국", "한국", "일본", "중국"} <= names
+
+
+def test_bodies_are_clean(sample_run):
+    db, _ = sample_run
+    bodies = [r[0] for r in query(db, "select body from marts.dim_article")]
+    image_line = re.compile(r"^!\[.*\]\(.*\)$", re.M)
+    for body in bodies:
+        assert "기사 스크랩" not in body
+        assert not image_line.search(body)
+        # the samples repeat whole paragraphs; each paragraph is kept once
+        lines = [ln for ln in body.split("\n") if len(ln) > 20]
+        assert len(lines) == len(set(lines))
+
+
+def test_publisher_and_date_come_from_the_text_when_metadata_is_missing(sample_run):
+    db, _ = sample_run
+    rows = dict(query(db, "select regexp_extract(source_path, '[^/]+$'), publisher from marts.dim_article"))
+    assert rows["001_ab379a637c36586b.txt"] == "아주경제"  # copyright line
+    assert rows["003_e23b0c15238461d9.txt"] == "연합뉴스"  # '/연합뉴스' sign-off
+    dated = query(db, """select published_date::varchar, published_date_source from marts.dim_article
+                         where source_path like '%004_6aa41a9c697c4b0d.txt'""")
+    assert dated == [("2025-10-29", "metadata")]
+
+
+def test_events_have_evidence_and_participants(sample_run):
+    db, _ = sample_run
+    assert query(db, "select count(*) > 0 from marts.fct_event") == [(True,)]
+    orphans = query(db, """select count(*) from marts.fct_event e
+                           where not exists (select 1 from marts.fct_event_mention m where m.event_id = e.event_id)
+                              or not exists (select 1 from marts.fct_event_participant p where p.event_id = e.event_id)""")
+    assert orphans == [(0,)]
+    # the MOU of article 004 is dated by its publication date (29일 -> 2025-10-29)
+    mou = query(db, """select e.event_date::varchar from marts.fct_event e join marts.fct_event_mention m using (event_id)
+                       where e.event_type = 'AGREE' and m.evidence like '%기술번영 업무협약%'""")
+    assert ("2025-10-29",) in mou
+
+
+def test_every_run_is_audited_and_reported(sample_run):
+    db, _ = sample_run
+    runs = query(db, "select status, articles_new, published from audit.pipeline_runs")
+    assert runs == [("success", 5, True)]
+    results = query(db, "select count(*), count(*) filter (where severity = 'error' and not success) "
+                        "from audit.validation_results")
+    assert results[0][0] > 20 and results[0][1] == 0
+    latest = db.parent / "reports" / "latest" / "index.html"
+    assert latest.exists() and "newsetl validation report" in latest.read_text(encoding="utf-8")
+
+
+def test_second_run_adds_nothing(sample_run, tmp_path):
+    db, _ = sample_run
+    before = query(db, "select count(*) from raw.articles")
+    entities = query(db, "select count(*) from marts.fct_entity_mention")
+    again = newsetl("run", "--db", str(db))
+    assert again.returncode == 0, again.stderr
+    assert query(db, "select count(*) from raw.articles") == before
+    assert query(db, "select count(*) from marts.fct_entity_mention") == entities
+    assert query(db, "select count(*) from audit.pipeline_runs") == [(2,)]
+
+
+def test_query_is_read_only(sample_run):
+    db, _ = sample_run
+    refused = newsetl("query", "delete from marts.dim_article", "--db", str(db))
+    assert refused.returncode == 2
+    assert "read-only" in refused.stderr
+    assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+    ok = newsetl("query", "select count(*) as n from marts.dim_article", "--db", str(db), "--format", "csv")
+    assert ok.returncode == 0 and ok.stdout.splitlines() == ["n", "5"]
+
+
+def test_status_lists_the_runs(sample_run):
+    db, _ = sample_run
+    result = newsetl("status", "--db", str(db))
+    assert result.returncode == 0
+    assert "success" in result.stdout and "marts.dim_article: 5 rows" in result.stdout
+
+
+def test_missing_source_is_a_one_line_usage_error(tmp_path):
+    result = newsetl("run", "--source", str(tmp_path / "nowhere"), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr
+    assert "Traceback" not in result.stderr
