@@ -6,9 +6,16 @@ publication date printed in the chrome come back as fields of `Cleaned`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from newsetl import dates
 
 CHROME_LINES = frozenset({
     "-", "·", "|", "기사 스크랩", "스크랩", "공유", "공유하기", "댓글", "댓글쓰기", "클린뷰", "프린트", "인쇄",
@@ -123,3 +130,46 @@ def clean(text: str, *, title_hint: str | None = None) -> Cleaned:
         out.title = kept.pop(0)
     out.body = "\n".join(kept)
     return out
+
+
+CLEANED_SCHEMA = {
+    "article_id": pl.String, "source_path": pl.String, "title": pl.String, "body": pl.String,
+    "analysed_text": pl.String, "text_sha": pl.String, "body_sha": pl.String, "publisher": pl.String,
+    "publisher_source": pl.String, "published_date": pl.Date, "published_date_source": pl.String,
+    "reporters": pl.List(pl.String), "emails": pl.List(pl.String), "removed_lines": pl.Int32,
+}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _metadata_date(meta: dict) -> date | None:
+    for key in ("published_at", "date", "published_date", "pubdate"):
+        value = meta.get(key)
+        if value:
+            parsed = dates.parse_timestamp(str(value))
+            if parsed:
+                return parsed
+    return None
+
+
+def clean_article(row: dict) -> dict:
+    """A staging article row to its cleaned row (CLEANED_SCHEMA)."""
+    meta = json.loads(row["metadata"]) if row.get("metadata") else {}
+    result = clean(row["body"] or "", title_hint=row.get("title") or meta.get("title"))
+    published, source = _metadata_date(meta), "metadata"
+    if published is None and result.page_date_text:
+        published, source = dates.parse_publication_date(result.page_date_text), "text"
+    if published is None and meta.get("published_at_text"):
+        published, source = dates.parse_publication_date(str(meta["published_at_text"])), "text"
+    publisher = meta.get("source") or meta.get("publisher") or result.publisher
+    analysed = "\n".join(p for p in (result.title, result.body) if p)
+    return {
+        "article_id": row["article_id"], "source_path": row["source_path"], "title": result.title,
+        "body": result.body, "analysed_text": analysed, "text_sha": _sha(analysed), "body_sha": _sha(result.body),
+        "publisher": publisher,
+        "publisher_source": "metadata" if meta.get("source") or meta.get("publisher") else result.publisher_source,
+        "published_date": published, "published_date_source": source if published else None,
+        "reporters": result.reporters, "emails": result.emails, "removed_lines": result.removed_lines,
+    }

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
+
+import polars as pl
 
 from newsetl.dates import DateMention, find_dates
 from newsetl.entities import Mention
 
+CANDIDATE_SCHEMA = {
+    "article_id": pl.String, "sentence_idx": pl.Int32, "event_type": pl.String, "mode": pl.String,
+    "trigger_id": pl.String, "trigger_text": pl.String, "trigger_start": pl.Int32,
+    "participants": pl.List(pl.Struct({"entity_key": pl.String, "role": pl.String})),
+    "event_date": pl.Date, "date_precision": pl.String, "date_text": pl.String, "status": pl.String,
+    "is_background": pl.Boolean, "context": pl.String, "published_date": pl.Date, "evidence": pl.String,
+}
 PARTY_TYPES = frozenset({"COUNTRY", "ORG", "PERSON"})
 _CLAUSE_BREAK = re.compile(r"(?:했고|하고|했으며|하며|했지만|지만|면서|으며|고)\s*,\s*|[;]\s*|(?<=다)\.\s+")
 _FUTURE = re.compile(r"(?:할|될|을|를|로)\s?(?:예정|계획|방침)|연다|열린다|할 것으로|나설 것|추진한다|오는\s|다음\s?달|내년")
@@ -188,3 +199,33 @@ def _dedupe(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if key not in seen or (seen[key] != "actor" and role == "actor"):
             seen[key] = role
     return list(seen.items())
+
+
+@lru_cache(maxsize=2)
+def _event_extractor(reference_dir: str) -> EventExtractor:
+    path = Path(reference_dir)
+    return EventExtractor(load_triggers(path), load_contexts(path))
+
+
+def event_candidates(articles: pl.DataFrame, sentences: pl.DataFrame, mentions: pl.DataFrame,
+                     reference_dir: str) -> list[tuple]:
+    extractor = _event_extractor(reference_dir)
+    sent_by_sha: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for sha, idx, text in sentences.iter_rows():
+        sent_by_sha[sha].append((idx, text))
+    ment_by_key: dict[tuple[str, int], list[Mention]] = defaultdict(list)
+    for r in mentions.iter_rows(named=True):
+        ment_by_key[(r["text_sha"], r["sentence_idx"])].append(Mention(
+            r["char_start"], r["char_end"], r["surface"], r["entity_type"], r["reference_id"], r["name"], r["method"]))
+    rows = []
+    for article_id, sha, published in articles.iter_rows():
+        sents = sorted(sent_by_sha.get(sha, []))
+        texts = dict(sents)
+        doc = [(idx, text, ment_by_key.get((sha, idx), [])) for idx, text in sents]
+        for c in extractor.article(doc, published):
+            rows.append((
+                article_id, c.sentence_idx, c.event_type, c.mode, c.trigger_id, c.trigger_text, c.trigger_start,
+                [{"entity_key": k, "role": r} for k, r in c.participants], c.date, c.precision, c.date_text,
+                c.status, c.background, c.context, published, texts[c.sentence_idx],
+            ))
+    return rows

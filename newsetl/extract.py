@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsetl import dates
-from newsetl.analysis import _remember, _extractor
+from newsetl.analysis import _extractor, _remember
 from newsetl.entities import Mention
 from newsetl.nlp import split_sentences
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from newsetl import analysis
+from newsetl import analysis, clean, clustering, events
 from newsetl.models import Model
 from newsetl.warehouse import table_exists
 
@@ -45,8 +45,8 @@ def int_articles__cleaned(ctx) -> pl.DataFrame:
         select * from staging.stg_articles
         where article_id not in (select article_id from {table})
     """ if table_exists(ctx.con, table) and not ctx.full_refresh else "select * from staging.stg_articles")
-    rows = [analysis.clean_article(r) for r in new.iter_rows(named=True)]
-    return pl.DataFrame(rows, schema=analysis.CLEANED_SCHEMA)
+    rows = [clean.clean_article(r) for r in new.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=clean.CLEANED_SCHEMA)
 
 
 @python_model(
@@ -94,8 +94,8 @@ def int_event_candidates(ctx) -> pl.DataFrame:
     """)
     sentences = ctx.frame("select text_sha, sentence_idx, text from intermediate.int_sentences")
     mentions = ctx.frame("select * from intermediate.int_entity_mentions")
-    rows = analysis.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir))
-    return pl.DataFrame(rows, schema=analysis.CANDIDATE_SCHEMA, orient="row")
+    rows = events.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir))
+    return pl.DataFrame(rows, schema=events.CANDIDATE_SCHEMA, orient="row")
 
 
 @python_model(
@@ -107,4 +107,4 @@ def int_event_candidates(ctx) -> pl.DataFrame:
 )
 def int_events(ctx) -> pl.DataFrame:
     candidates = ctx.frame("select * from intermediate.int_event_candidates order by article_id, sentence_idx")
-    return analysis.cluster_events(candidates)
+    return clustering.cluster_events(candidates)

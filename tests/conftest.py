@@ -16,7 +16,8 @@ SHARED = ROOT.parent / "shared"
 
 def newsetl(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the newsetl CLI as a user would, in a subprocess."""
-    full_env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", **(env or {})}
+    full_env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING",
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", **(env or {})}
     return subprocess.run([sys.executable, "-m", "newsetl.cli", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
