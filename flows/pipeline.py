@@ -7,10 +7,12 @@ server; with it, runs report to that server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -21,12 +23,30 @@ from newsetl.pipeline import RunSummary
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def read_articles(settings: Settings, run_id: str) -> dict:
-    return steps.ingest_step(settings, run_id)
+    return steps.ingest_step(settings, run_id, progress=_say)
+
+
+@task(name="analyse-batch", task_run_name="analyse {label}", cache_policy=NO_CACHE, retries=1,
+      retry_delay_seconds=2)
+def analyse_batch(fn: Callable, batch: list, label: str = "batch"):
+    """One batch of the CPU-heavy analysis; on Dask it runs on a worker (a lost worker is retried)."""
+    return fn(batch)
+
+
+def _map_on_task_runner(fn: Callable, batches: list) -> list:
+    futures = [analyse_batch.submit(fn, batch, label=f"{i + 1}/{len(batches)}") for i, batch in enumerate(batches)]
+    results = []
+    for i, future in enumerate(futures):
+        results.append(future.result())
+        _say(f"analysis: batch {i + 1}/{len(batches)} done", transient=True)
+    return results
 
 
 @task(name="build-model", task_run_name="build {name}", cache_policy=NO_CACHE)
-def build_model(settings: Settings, run_id: str, name: str):
-    return steps.build_step(settings, run_id, [name])[0]
+def build_model(settings: Settings, run_id: str, name: str, distributed: bool = False):
+    return steps.build_step(settings, run_id, [name], map_batches=_map_on_task_runner if distributed else None,
+                            on_batch=None if distributed else lambda i, n: _say(f"analysis: batch {i}/{n} done",
+                                                                                transient=True))[0]
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -39,65 +59,78 @@ def publish_warehouse(settings: Settings) -> None:
     steps.publish_step(settings)
 
 
+# Progress goes to whoever called the flow in this process (the CLI); scheduled runs log instead.
+_progress: ContextVar[Callable[..., None] | None] = ContextVar("newsetl_progress", default=None)
+
+
+def _say(message: str, transient: bool = False) -> None:
+    hook = _progress.get()
+    if hook is not None:
+        hook(message, transient)
+    elif not transient:
+        get_run_logger().info(message)
+
+
+@contextmanager
+def progress(hook: Callable[..., None]) -> Iterator[None]:
+    """Send the flow's progress lines (message, transient) to `hook` while the block runs."""
+    token = _progress.set(hook)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
 @flow(name="pipeline", log_prints=False, validate_parameters=False)
 def pipeline(
     sources: list[str] | None = None,
     db: str | None = None,
     full_refresh: bool = False,
     select: list[str] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    distributed: bool = False,
+    wait_seconds: float = 0.0,
 ) -> RunSummary:
-    """Ingest the sources into the warehouse, build the models, check them and publish the marts."""
+    """Ingest the sources into the warehouse, build the models, check them and publish the marts.
+
+    `distributed` sends the analysis batches to the flow's task runner (a Dask cluster with
+    `newsetl run --task-runner dask`) instead of analysing in this process.
+    """
     settings = Settings()
     if sources:
         settings = settings.with_(sources=tuple(Path(s) for s in sources))
     if db:
         settings = settings.with_(db=Path(db))
     settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
-    return run_pipeline(settings, on_progress=on_progress, flow_run_id=str(flow_run.get_id() or ""))
+    with steps.warehouse.writer_lock(settings.lock_path, wait_seconds=wait_seconds):
+        return run_pipeline(settings, flow_run_id=str(flow_run.get_id() or ""), distributed=distributed)
 
 
-def run_pipeline(settings: Settings, *, on_progress: Callable[[str], None] | None = None,
-                 flow_run_id: str | None = None) -> RunSummary:
-    say = on_progress or (lambda message: None)
+def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distributed: bool = False) -> RunSummary:
     run_id = steps.new_run_id()
     summary = RunSummary(run_id=run_id)
+    clock = steps.Stopwatch()
     steps.start_run(settings, run_id, flow_run_id)
     graph = steps.graph_for(settings)
-    say(f"run {run_id}: reading {', '.join(map(str, settings.sources))}")
-    stats = read_articles(settings, run_id)
+    _say(f"run {run_id}: reading {', '.join(map(str, settings.sources))}")
+    with clock("ingest"):
+        stats = read_articles(settings, run_id)
     summary.articles_new, summary.quarantined_new = stats["articles_new"], stats["quarantined_new"]
     summary.files_seen = stats["files_seen"]
-    say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
-        f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
+    _say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
+         f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
     names = graph.select(settings.select) if settings.select else graph.order
-    for name in names:
-        result = build_model(settings, run_id, name)
-        if result.status != "success":
-            summary.status, summary.failed_model, summary.message = "error", name, result.error
-            say(f"model {name} failed: {result.error}")
-            break
-        if graph.models[name].kind not in ("source", "seed"):
-            say(f"built {name} ({result.rows} rows, {result.seconds:.1f}s)")
+    with clock("models"):
+        for name in names:
+            result = build_model(settings, run_id, name, distributed=distributed)
+            if not result.ok:
+                summary.status, summary.failed_model, summary.message = "error", name, result.error
+                _say(f"model {name} failed: {result.error}")
+                break
+            if graph.models[name].kind not in ("source", "seed"):
+                _say(result.summary())
     if summary.status != "error":
-        results = validate_warehouse(settings, run_id)
-        summary.checks_passed = sum(r.success for r in results)
-        summary.checks_failed = sum(not r.success for r in results)
-        summary.blocking_failures = sum(r.blocking for r in results)
-        summary.warnings = sum((not r.success) and not r.blocking for r in results)
-        say(f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed "
-            f"({summary.blocking_failures} blocking)")
-        summary.status = "failed" if summary.blocking_failures else "success"
-        if summary.blocking_failures:
-            summary.message = f"{summary.blocking_failures} blocking check(s) failed: marts not published"
-    with steps.warehouse.connect(settings.work_db, read_only=False) as con:
-        summary.counts = steps.counts(con)
-    summary.published = summary.status == "success"
-    steps.finish_run(settings, summary)
-    summary.report_path = str(steps.write_report(settings, run_id))
-    if summary.published:
-        publish_warehouse(settings)
-        say(f"published {settings.db}")
-    else:
-        steps.record_failure_in_published(settings, run_id)
-    return summary
+        with clock("validate"):
+            steps.judge(summary, validate_warehouse(settings, run_id))
+        _say(f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed "
+             f"({summary.blocking_failures} blocking)")
+    return steps.conclude(settings, summary, clock, publish=publish_warehouse, say=_say)

@@ -68,6 +68,9 @@ def run(
     db: DbOption = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Re-read every file and rebuild every model.")] = False,
     select: Annotated[list[str] | None, typer.Option("--select", help="Models to build: name, +name, name+, tag:x.")] = None,
+    task_runner: Annotated[str, typer.Option("--task-runner", help="Where the analysis runs: local (this process) or dask.")] = "local",
+    dask_address: Annotated[str | None, typer.Option("--dask-address", help="HOST:PORT of an existing Dask scheduler [default: a LocalCluster].")] = None,
+    dask_workers: Annotated[int | None, typer.Option("--dask-workers", help="Worker processes of the LocalCluster [default: CPU count].")] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run on this warehouse to finish.")] = 0.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:
@@ -78,8 +81,14 @@ def run(
         newsetl run
 
         newsetl run --source /data/landing/2025-10-29 --db /data/newsetl.duckdb
+
+        newsetl run --source /data/backfill --task-runner dask --dask-address 10.0.0.5:8786
     """
     _quiet_prefect(verbose)
+    if task_runner not in ("local", "dask"):
+        _fail(f"--task-runner {task_runner}: use local or dask")
+    if dask_address and task_runner != "dask":
+        _fail("--dask-address needs --task-runner dask")
     settings = _settings(db)
     if source:
         missing = [s for s in source if not s.exists()]
@@ -89,6 +98,7 @@ def run(
     settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
     from newsetl import warehouse
     from newsetl.models import ModelError
+    from newsetl.prefect_server import ServerError
 
     try:
         from newsetl.pipeline import graph_for
@@ -99,23 +109,59 @@ def run(
     except ModelError as exc:
         _fail(str(exc))
     try:
-        with warehouse.writer_lock(settings.lock_path, wait_seconds=wait):
-            from flows.pipeline import pipeline
-
-            def say(message: str) -> None:
-                err.print(f"[dim]·[/dim] {message}", highlight=False, soft_wrap=True)
-
-            summary = pipeline.with_options(name="pipeline")(
-                sources=[str(s) for s in settings.sources], db=str(settings.db),
-                full_refresh=settings.full_refresh, select=list(settings.select), on_progress=say,
-            )
-    except warehouse.WarehouseBusy as exc:
+        with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
+            summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
+    except (warehouse.WarehouseBusy, ServerError) as exc:
         _fail(str(exc))
     _print_summary(summary, settings)
     if summary.status == "error":
         raise typer.Exit(2 if summary.failed_model is None else 1)
     if summary.status == "failed":
         raise typer.Exit(1)
+
+
+def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | None, dask_workers: int | None):
+    from contextlib import nullcontext
+
+    from flows.pipeline import pipeline, progress
+    from newsetl.prefect_server import prefect_api
+
+    params = dict(sources=[str(s) for s in settings.sources], db=str(settings.db),
+                  full_refresh=settings.full_refresh, select=list(settings.select))
+    if task_runner == "local":
+        with progress(hook):
+            return pipeline(**params)
+    from prefect_dask import DaskTaskRunner
+
+    # Dask workers report their task runs to Prefect: a real server, or each would start its own.
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    server = prefect_api(settings.db.parent / "prefect-server.log")
+    runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
+        cluster_kwargs={"n_workers": dask_workers or os.cpu_count() or 1, "threads_per_worker": 1,
+                        "processes": True, "dashboard_address": None})
+    with server if not dask_address or not os.environ.get("PREFECT_API_URL") else nullcontext(), progress(hook):
+        return pipeline.with_options(task_runner=runner)(**params, distributed=True)
+
+
+class _live_progress:
+    """Progress lines on stderr; transient ones (batch counters) only on a terminal, as one updating line."""
+
+    def __enter__(self):
+        self.status = err.status("starting", spinner="dots") if err.is_terminal else None
+        if self.status:
+            self.status.start()
+        return self.hook
+
+    def hook(self, message: str, transient: bool = False) -> None:
+        if transient:
+            if self.status:
+                self.status.update(message)
+            return
+        err.print(f"[dim]·[/dim] {message}", highlight=False, soft_wrap=True)
+
+    def __exit__(self, *exc) -> None:
+        if self.status:
+            self.status.stop()
 
 
 def _print_summary(summary, settings: Settings) -> None:
@@ -343,6 +389,142 @@ def status(db: DbOption = None,
 
     for name, n in counts(con).items():
         out.print(f"{name}: {n} rows")
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option("--cron", help="Cron schedule (5 fields, server time).")] = "0 * * * *",
+    source: Annotated[list[Path] | None, typer.Option("--source", help="File or folder to read on every run (repeatable).")] = None,
+    db: DbOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Run the pipeline on a schedule until stopped (Ctrl-C).
+
+    Starts and owns a local Prefect server (its UI shows the runs; the address is printed),
+    unless PREFECT_API_URL names one already. Stopping serve stops that server.
+
+    Examples:
+
+        newsetl serve --cron "0 * * * *"
+
+        newsetl serve --cron "*/15 * * * *" --source /data/landing --db /data/newsetl.duckdb
+    """
+    _quiet_prefect(verbose)
+    settings = _settings(db)
+    sources = [str(s.resolve()) for s in (source or settings.sources)]
+    missing = [s for s in sources if not Path(s).exists()]
+    if missing:
+        _fail(f"{missing[0]}: no such file or folder")
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except ValueError:
+        _fail(f"--cron {cron!r}: not a valid cron expression (five fields, e.g. \"0 * * * *\")")
+    from newsetl.prefect_server import ServerError, prefect_api
+
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    log_path = settings.db.parent / "prefect-server.log"
+    try:
+        with prefect_api(log_path) as api:
+            from flows.pipeline import pipeline
+
+            err.print(f"serving: pipeline on {cron!r} -> {settings.db} (Prefect API {api}; UI at "
+                      f"{api.removesuffix('/api')}; Ctrl-C stops)", highlight=False, soft_wrap=True)
+            pipeline.serve(name="newsetl", cron=cron, print_starting_message=False,
+                           parameters={"sources": sources, "db": str(settings.db.resolve())})
+    except ServerError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("stopped")
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    source: Annotated[Path, typer.Option("--source", help="Root with one folder or file per day (2025-10-29/, 20251029/, NewsResult_20251029-20251029.xlsx).")] = Path("landing"),
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Run days that are already done again.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Run the pipeline once per day of a window, in order; resumable.
+
+    Days already done with unchanged input are skipped (unless --force); a day whose files
+    changed runs again. Each day is a recorded run; the first failing day stops the backfill.
+
+    Example:
+
+        newsetl backfill --from 2025-01-01 --to 2025-03-31 --source /data/landing
+    """
+    from datetime import date
+
+    _quiet_prefect(verbose)
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        _fail(f"--from/--to: {exc} (use YYYY-MM-DD)")
+    if last < first:
+        _fail(f"--to {last} is before --from {first}")
+    if not source.is_dir():
+        _fail(f"{source}: no such folder")
+    settings = _settings(db)
+    from newsetl import warehouse
+    from newsetl.backfill import backfill as run_backfill
+    from newsetl.prefect_server import ServerError, prefect_api
+
+    def say(message: str) -> None:
+        err.print(f"[dim]·[/dim] {message}", highlight=False, soft_wrap=True)
+
+    try:
+        with warehouse.writer_lock(settings.lock_path), prefect_api(settings.db.parent / "prefect-server.log"):
+            from flows.pipeline import pipeline
+
+            def run_day(day_settings: Settings):
+                return pipeline(sources=[str(s) for s in day_settings.sources], db=str(day_settings.db))
+
+            settings.db.parent.mkdir(parents=True, exist_ok=True)
+            results = run_backfill(settings, source.resolve(), first, last, force=force, run_day=run_day, say=say)
+    except (warehouse.WarehouseBusy, ServerError) as exc:
+        _fail(str(exc))
+    table = Table("day", "status", "files", "run")
+    for r in results:
+        table.add_row(str(r.day), r.status, str(r.files), r.run_id or "")
+    out.print(table)
+    if any(r.status not in ("success", "skipped", "no_input") for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option("--output", help="Folder to write (one sub-folder per mart).")],
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", help="Only parquet for now.")] = "parquet",
+    partition_by: Annotated[list[str] | None, typer.Option("--partition-by", help="Partition column (repeatable); year and month derive from each mart's date.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty output folder.")] = False,
+) -> None:
+    """Export the published marts as (hive-partitioned) Parquet for DuckDB, Spark or Trino.
+
+    Example:
+
+        newsetl export --output /data/marts --partition-by year --partition-by event_type
+    """
+    if format != "parquet":
+        _fail(f"--format {format}: only parquet is supported")
+    settings = _settings(db)
+    if not settings.db.exists():
+        _fail(f"{settings.db}: no warehouse yet; run `newsetl run` first")
+    from newsetl.export import ExportError, export_marts
+
+    try:
+        written = export_marts(settings.db, output, partition_by or [], overwrite=overwrite)
+    except ExportError as exc:
+        _fail(str(exc))
+    table = Table("mart", "rows", "partitioned by")
+    for name, info in written.items():
+        table.add_row(name, str(info["rows"]), ", ".join(info["partitioned_by"]) or "-")
+    out.print(table)
+    out.print(f"written to {output}")
 
 
 def main() -> None:

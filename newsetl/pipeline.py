@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +43,25 @@ class RunSummary:
     failed_model: str | None = None
 
 
+class Stopwatch:
+    """Seconds per stage of a run, recorded in audit.pipeline_runs.timings."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - began, 3)
+
+    def as_dict(self) -> dict[str, float]:
+        return {**self.seconds, "total": round(time.perf_counter() - self.started, 3)}
+
+
 def new_run_id() -> str:
     return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -52,26 +74,77 @@ def start_run(settings: Settings, run_id: str, flow_run_id: str | None = None) -
     warehouse.prepare_work_file(settings.db, settings.work_db)
     with warehouse.connect(settings.work_db) as con:
         warehouse.ensure_schema(con)
+        # The writer lock is held, so any run still 'running' was killed: say so instead of leaving it open.
+        con.execute("update audit.pipeline_runs set status = 'abandoned', finished_at = coalesce(finished_at, ?), "
+                    "message = 'the process stopped before the run finished (killed or crashed)' "
+                    "where status = 'running'", [datetime.now()])
         con.execute(
             "insert into audit.pipeline_runs (run_id, started_at, status, flow_run_id, sources) values (?, ?, ?, ?, ?)",
             [run_id, datetime.now(), "running", flow_run_id, json.dumps([str(s) for s in settings.sources])])
 
 
-def ingest_step(settings: Settings, run_id: str) -> dict:
+def ingest_step(settings: Settings, run_id: str, progress: Callable[..., None] | None = None) -> dict:
+    def report_files(seen: int, stats) -> None:
+        if progress:
+            progress(f"ingest: {seen} files read, {stats.articles_new} new articles so far", True)
+
     with warehouse.connect(settings.work_db) as con:
-        stats = ingest(con, settings, run_id)
+        stats = ingest(con, settings, run_id, progress=report_files)
     return asdict(stats)
 
 
-def build_step(settings: Settings, run_id: str, names: list[str], map_batches=None) -> list[BuildResult]:
-    graph = graph_for(settings)
+def build_step(settings: Settings, run_id: str, names: list[str], map_batches=None,
+               on_model=None, on_batch: Callable[[int, int], None] | None = None) -> list[BuildResult]:
+    graph = graph_for(settings)  # parsed once per process: load_graph keeps it while no file changes
     with warehouse.connect(settings.work_db) as con:
         for schema in {graph.models[n].schema for n in names}:
             con.execute(f"create schema if not exists {schema}")
         ctx = ModelContext(con=con, settings=settings, run_id=run_id, full_refresh=settings.full_refresh)
         if map_batches is not None:
             ctx.map_batches = map_batches
-        return build(ctx, graph, names)
+        elif on_batch is not None:
+            ctx.map_batches = _reporting_map(on_batch)
+        return build(ctx, graph, names, on_model=on_model)
+
+
+def _reporting_map(on_batch: Callable[[int, int], None]) -> Callable:
+    def map_batches(fn: Callable, items: list) -> list:
+        results = []
+        for i, item in enumerate(items, start=1):
+            results.append(fn(item))
+            on_batch(i, len(items))
+        return results
+    return map_batches
+
+
+def judge(summary: RunSummary, results: list[checks.CheckResult]) -> None:
+    """Fold check results into the run summary: any blocking failure means the run is not published."""
+    summary.checks_passed = sum(r.success for r in results)
+    summary.checks_failed = sum(not r.success for r in results)
+    summary.blocking_failures = sum(r.blocking for r in results)
+    summary.warnings = sum((not r.success) and not r.blocking for r in results)
+    summary.status = "failed" if summary.blocking_failures else "success"
+    if summary.blocking_failures:
+        summary.message = f"{summary.blocking_failures} blocking check(s) failed: marts not published"
+
+
+def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publish: Callable[[Settings], None],
+             say: Callable[..., None]) -> RunSummary:
+    """Count, record and report the run; publish it when it passed, else record it in the published history."""
+    with warehouse.connect(settings.work_db, read_only=True) as con:
+        summary.counts = counts(con)
+    summary.published = summary.status == "success"
+    with clock("report"):
+        finish_run(settings, summary, clock.as_dict())
+        summary.report_path = str(write_report(settings, summary.run_id))
+    if summary.published:
+        with clock("publish"):
+            publish(settings)
+        record_timings(settings, summary.run_id, clock.as_dict())
+        say(f"published {settings.db}")
+    else:
+        record_failure_in_published(settings, summary.run_id)
+    return summary
 
 
 def validate_step(settings: Settings, run_id: str) -> list[checks.CheckResult]:
@@ -88,17 +161,27 @@ def counts(con) -> dict[str, int]:
             for t in MART_COUNTS if warehouse.table_exists(con, t)}
 
 
-def finish_run(settings: Settings, summary: RunSummary) -> None:
-    """Record the run in the work file and, when it published, in the published file too."""
-    row = [datetime.now(), summary.status, summary.files_seen, summary.articles_new, summary.quarantined_new,
+def finish_run(settings: Settings, summary: RunSummary, timings: dict | None = None) -> None:
+    """Record the run's outcome in the work file (published with it, or copied over on failure)."""
+    row = [datetime.now(), summary.status, json.dumps(timings or {}), summary.files_seen, summary.articles_new, summary.quarantined_new,
            json.dumps(summary.counts), summary.checks_passed, summary.checks_failed, summary.blocking_failures,
            summary.published, summary.message, summary.run_id]
-    sql = """update audit.pipeline_runs set finished_at = ?, status = ?, files_seen = ?, articles_new = ?,
+    sql = """update audit.pipeline_runs set finished_at = ?, status = ?, timings = ?, files_seen = ?, articles_new = ?,
              quarantined_new = ?, counts = ?, checks_passed = ?, checks_failed = ?, blocking_failures = ?,
              published = ?, message = ? where run_id = ?"""
     with warehouse.connect(settings.work_db) as con:
         con.execute(sql, row)
         con.execute("checkpoint")
+
+
+def record_timings(settings: Settings, run_id: str, timings: dict) -> None:
+    """Add the publish time to the run's timings in both files (the published copy was taken before it)."""
+    for path in (settings.work_db, settings.db):
+        try:
+            with warehouse.connect(path) as con:
+                con.execute("update audit.pipeline_runs set timings = ? where run_id = ?", [json.dumps(timings), run_id])
+        except Exception:  # noqa: BLE001 - a reader holding the published file only costs this detail
+            pass
 
 
 def publish_step(settings: Settings) -> None:
@@ -127,3 +210,35 @@ def record_failure_in_published(settings: Settings, run_id: str) -> None:
 def write_report(settings: Settings, run_id: str) -> Path:
     with warehouse.connect(settings.work_db, read_only=True) as con:
         return report.write(con, settings.reports_dir, run_id)
+
+
+def run_models(settings: Settings, *, on_progress=None) -> RunSummary:
+    """`newsetl models run`: build the selected models (no ingest), check, publish; no Prefect server.
+
+    The same steps as the `pipeline` flow minus ingest, so iterating on one SQL model costs
+    that model's build and the checks, not a flow run's start-up.
+    """
+    say = on_progress or (lambda message: None)
+    run_id = new_run_id()
+    summary = RunSummary(run_id=run_id)
+    settings = settings.with_(sources=())
+    graph = graph_for(settings)
+    names = graph.select(settings.select) if settings.select else graph.order
+    start_run(settings, run_id)
+    say(f"run {run_id}: building {len(names)} of {len(graph.order)} models")
+
+    def progress(result: BuildResult) -> None:
+        if graph.models[result.model].kind not in ("source", "seed") or not result.ok:
+            say(result.summary())
+
+    clock = Stopwatch()
+    with clock("models"):
+        for result in build_step(settings, run_id, names, on_model=progress):
+            if result.status == "error":
+                summary.status, summary.failed_model, summary.message = "error", result.model, result.error
+    if summary.status != "error":
+        with clock("validate"):
+            judge(summary, validate_step(settings, run_id))
+        say(f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed "
+            f"({summary.blocking_failures} blocking)")
+    return conclude(settings, summary, clock, publish=publish_step, say=lambda message, *_: say(message))

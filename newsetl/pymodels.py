@@ -7,6 +7,7 @@ Analysis is incremental and keyed by content: a body already analysed is never a
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import polars as pl
 
@@ -70,7 +71,8 @@ def int_sentences(ctx) -> dict[str, pl.DataFrame]:
     size = ctx.settings.batch_articles
     batches = [items[i:i + size] for i in range(0, len(items), size)]
     ref = str(ctx.settings.reference_dir)
-    results = ctx.map_batches(lambda batch: analysis.analyse_batch(batch, ref), batches)
+    # a partial of a module-level function pickles, so batches can run on Dask workers
+    results = ctx.map_batches(partial(analysis.analyse_batch, reference_dir=ref), batches)
     sentences = [row for part in results for row in part[0]]
     mentions = [row for part in results for row in part[1]]
     return {

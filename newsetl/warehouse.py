@@ -63,7 +63,8 @@ create table if not exists audit.pipeline_runs (
     checks_failed integer,
     blocking_failures integer,
     published boolean,
-    message varchar
+    message varchar,
+    timings json
 );
 create table if not exists audit.model_runs (
     run_id varchar not null,
@@ -104,11 +105,24 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
     con.execute(RAW_DDL)
+    # Columns added after the first release: older warehouses gain them here (never renamed or dropped).
+    con.execute("alter table audit.pipeline_runs add column if not exists timings json")
+
+
+_held: dict[str, int] = {}  # lock path -> depth: re-entrant within one process (backfill holds it across runs)
 
 
 @contextmanager
 def writer_lock(lock_path: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold the single-writer lock of a warehouse, or raise WarehouseBusy with who holds it."""
+    key = str(lock_path.resolve())
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_seconds
@@ -129,8 +143,10 @@ def writer_lock(lock_path: Path, *, wait_seconds: float = 0.0) -> Iterator[None]
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _held[key] = 1
         yield
     finally:
+        _held.pop(key, None)
         os.close(fd)  # closing the descriptor releases the flock
 
 

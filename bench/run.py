@@ -1,0 +1,155 @@
+"""End-to-end benchmark: first run, re-run with no new input, run with 1% new articles, kiwi reference.
+
+Usage (from the project root):
+    uv run python bench/run.py --articles 10000 [--workdir /tmp/newsetl-bench] [--task-runner local|dask]
+
+Generates a corpus with ../shared/corpus/make_corpus.py (cached in the workdir), runs
+`newsetl run` as a user would (a subprocess), and reports per stage and in total:
+seconds, articles/s, characters/s and peak RSS; then kiwipiepy's own tokenize throughput
+on the same cleaned bodies, on the same cores, as the reference ratio. Prints a table
+and writes JSON to bench/results/run-<articles>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+MAKE_CORPUS = ROOT.parent / "shared" / "corpus" / "make_corpus.py"
+
+
+def generate(out: Path, articles: int, seed: int) -> Path:
+    if not (out / "manifest.jsonl").exists():
+        if out.exists():
+            shutil.rmtree(out)
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(out), "--articles", str(articles), "--seed", str(seed)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return out / "raw"
+
+
+def run_newsetl(args: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (bytes) of the run's largest process, and its stderr tail."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "newsetl.cli", "run", *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        sys.exit(f"newsetl run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    # ru_maxrss of children is the maximum over every child so far: report it only when it grew
+    return wall, max(peak, before) * 1024, proc.stderr[-2000:]
+
+
+def stages(db: Path) -> dict:
+    """Per-stage seconds of the latest run, from the warehouse's own audit tables."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        run_id, timings = con.execute("select run_id, timings from audit.pipeline_runs "
+                                      "order by started_at desc limit 1").fetchall()[0]
+        models = con.execute("select model, seconds from audit.model_runs where run_id = ? and status = 'success'",
+                             [run_id]).fetchall()
+        chars = con.execute("select coalesce(sum(char_count), 0), count(*) from marts.dim_article").fetchall()[0]
+    out = json.loads(timings) if timings else {}
+    out["models_detail"] = {m: round(s, 3) for m, s in models if s and s >= 0.05}
+    out["chars_total"], out["articles_total"] = chars
+    return out
+
+
+def kiwi_reference(db: Path, workers: int) -> dict:
+    """kiwipiepy tokenize alone on the same cleaned bodies (titles included), same cores."""
+    from kiwipiepy import Kiwi
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        texts = [r[0] for r in con.execute(
+            "select analysed_text from intermediate.int_articles__deduplicated where duplicate_of is null").fetchall()]
+    kiwi = Kiwi(num_workers=workers)
+    kiwi.tokenize("warm up")
+    started = time.perf_counter()
+    for _ in kiwi.tokenize(texts):
+        pass
+    seconds = time.perf_counter() - started
+    chars = sum(map(len, texts))
+    return {"seconds": round(seconds, 2), "texts": len(texts), "chars": chars, "chars_per_s": round(chars / seconds)}
+
+
+def add_new_articles(raw: Path, extra_corpus: Path, share: float, seed: int) -> int:
+    """Copy `share` of the base corpus size worth of files from another corpus into raw/new/."""
+    base_files = sum(1 for p in raw.rglob("*") if p.is_file() and p.parent.name != "new")
+    candidates = sorted(p for p in (extra_corpus / "raw" / "txt").rglob("*.txt"))
+    random.Random(seed).shuffle(candidates)
+    chosen = candidates[: max(1, int(base_files * share))]
+    target = raw / "new"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    for i, path in enumerate(chosen):
+        shutil.copy(path, target / f"new_{i:05d}_{path.name}")
+    return len(chosen)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsetl-bench"))
+    ap.add_argument("--task-runner", default="local", choices=("local", "dask"))
+    ap.add_argument("--keep-db", action="store_true", help="reuse an existing warehouse (skip the first run)")
+    a = ap.parse_args()
+    workers = os.cpu_count() or 1
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    raw = generate(a.workdir / f"corpus-{a.articles}-s{a.seed}", a.articles, a.seed)
+    new_dir = raw / "new"
+    if new_dir.exists():
+        shutil.rmtree(new_dir)
+    db = a.workdir / f"bench-{a.articles}.duckdb"
+    if not a.keep_db:
+        for stale in a.workdir.glob(f"bench-{a.articles}*"):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    common = ["--source", str(raw), "--db", str(db), "--task-runner", a.task_runner]
+    results = {"articles": a.articles, "cpus": workers, "task_runner": a.task_runner, "runs": {}}
+    for label, prepare in (("first", None), ("no_new_input", None), ("one_percent_new", "new")):
+        if prepare == "new":
+            extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100)
+            results["new_files"] = add_new_articles(raw, extra.parent, 0.01, a.seed)
+        wall, rss, _ = run_newsetl(common)
+        info = stages(db)
+        info.update(wall_s=round(wall, 2), peak_rss_mb=round(rss / 2**20),
+                    articles_per_s=round(info["articles_total"] / wall, 1),
+                    chars_per_s=round(info["chars_total"] / wall))
+        results["runs"][label] = info
+        print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB", file=sys.stderr)
+    results["kiwi_tokenize"] = kiwi_reference(db, workers)
+    first = results["runs"]["first"]
+    results["ratios"] = {
+        "first_vs_kiwi": round(first["wall_s"] / results["kiwi_tokenize"]["seconds"], 2),
+        "no_new_vs_first": round(results["runs"]["no_new_input"]["wall_s"] / first["wall_s"], 3),
+        "one_percent_vs_first": round(results["runs"]["one_percent_new"]["wall_s"] / first["wall_s"], 3),
+    }
+    out = ROOT / "bench" / "results" / f"run-{a.articles}-{a.task_runner}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\n{'run':<18}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}")
+    for label, info in results["runs"].items():
+        print(f"{label:<18}{info['wall_s']:>9}{info['articles_per_s']:>9}{info['chars_per_s']:>11}{info['peak_rss_mb']:>9}")
+        stage_line = ", ".join(f"{k} {v}s" for k, v in info.items() if k in ("startup", "ingest", "models", "validate",
+                                                                             "report", "publish"))
+        print(f"{'':<18}{stage_line}")
+    k = results["kiwi_tokenize"]
+    print(f"kiwi tokenize alone: {k['seconds']} s for {k['chars']} chars ({k['chars_per_s']} chars/s, {workers} threads)")
+    print("ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items()))
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
