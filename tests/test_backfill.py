@@ -81,3 +81,22 @@ def test_window_must_be_ordered(tmp_path):
     with pytest.raises(ValueError, match="before"):
         backfill(Settings().with_(db=tmp_path / "w.duckdb"), _landing(tmp_path), date(2025, 1, 2),
                  date(2025, 1, 1), run_day=_runner([]))
+
+
+def test_prefect_yaml_deploys_the_pipeline_flow():
+    import importlib
+
+    import yaml
+
+    from conftest import ROOT
+
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    assert {d["name"] for d in spec["deployments"]} == {"newsetl-hourly", "newsetl-full-refresh"}
+    for deployment in spec["deployments"]:
+        path, name = deployment["entrypoint"].split(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        assert flow.name == "pipeline"
+        # every parameter the deployment sets is one the flow takes
+        assert set(deployment["parameters"]) <= set(flow.parameters.properties)
+    hourly = next(d for d in spec["deployments"] if d["name"] == "newsetl-hourly")
+    assert hourly["schedules"][0]["cron"] == "0 * * * *"

@@ -1,0 +1,91 @@
+"""Leave it running: schedules fire, concurrent runs serialize, killed runs leave a usable warehouse."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ROOT, newsetl, query
+
+from newsetl.prefect_server import healthy
+
+COUNTED = ("raw.articles", "marts.dim_article", "marts.fct_event", "marts.fct_entity_mention")
+
+
+def _counts(db: Path) -> dict[str, int]:
+    return {t: query(db, f"select count(*) from {t}")[0][0] for t in COUNTED}
+
+
+def _start(*args: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    return subprocess.Popen([sys.executable, "-m", "newsetl.cli", *args], cwd=ROOT, env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_two_simultaneous_runs_end_like_one(sample_run, tmp_path):
+    clean, _ = sample_run
+    db = tmp_path / "newsetl.duckdb"
+    first = _start("run", "--db", str(db), "--wait", "600", log=tmp_path / "a.log")
+    second = _start("run", "--db", str(db), "--wait", "600", log=tmp_path / "b.log")
+    assert first.wait(600) == 0, (tmp_path / "a.log").read_text()
+    assert second.wait(600) == 0, (tmp_path / "b.log").read_text()
+    assert _counts(db) == _counts(clean)
+    assert query(db, "select count(*) from audit.pipeline_runs where status = 'success'") == [(2,)]
+
+
+def test_a_second_writer_without_wait_is_refused_clearly(tmp_path):
+    db = tmp_path / "newsetl.duckdb"
+    first = _start("run", "--db", str(db), log=tmp_path / "a.log")
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "newsetl.duckdb.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        refused = newsetl("run", "--db", str(db))
+        assert refused.returncode == 2
+        assert "is being written by pid" in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        assert first.wait(600) == 0
+
+
+def test_killed_runs_leave_a_usable_warehouse_and_the_rerun_matches_a_clean_run(sample_run, tmp_path):
+    clean, _ = sample_run
+    db = tmp_path / "newsetl.duckdb"
+    for delay in (3, 8, 20):
+        proc = _start("run", "--db", str(db), log=tmp_path / f"killed-{delay}.log")
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        rerun = newsetl("run", "--db", str(db))
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert _counts(db) == _counts(clean), f"after a kill at {delay} s"
+    statuses = {r[0] for r in query(db, "select status from audit.pipeline_runs")}
+    assert statuses <= {"success", "abandoned"}
+
+
+def test_serve_fires_a_scheduled_run_and_stops_its_server(tmp_path):
+    db = tmp_path / "w" / "newsetl.duckdb"
+    log = tmp_path / "serve.log"
+    proc = _start("serve", "--cron", "* * * * *", "--db", str(db), log=log)
+    api = None
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            text = log.read_text(errors="replace")
+            api = api or (m.group(1) if (m := re.search(r"Prefect API (http://\S+/api)", text)) else None)
+            if db.exists() and query(db, "select count(*) from audit.pipeline_runs where status = 'success'")[0][0]:
+                break
+            assert proc.poll() is None, text
+            time.sleep(3)
+        else:
+            raise AssertionError("no scheduled run finished within 240 s:\n" + log.read_text(errors="replace"))
+        assert api and healthy(api)
+        assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+    assert not healthy(api), "serve left its Prefect server running"
