@@ -8,48 +8,61 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
 
 from newsetl.entities import Extractor, Mention
 from newsetl.gazetteer import cached as cached_gazetteer
-from newsetl.nlp import split_sentences
+from newsetl.nlp import iter_sentences
 
 SENTENCE_SCHEMA = {"text_sha": pl.String, "sentence_idx": pl.Int32, "char_start": pl.Int32,
                    "char_end": pl.Int32, "text": pl.String}
+# title and affiliation_id: what the sentence says a person is ('장관', org:kr_motie); null for other types.
+# nested: a listed name inside a longer one (한국 in '한국 정부'), linked but not a span of its own.
 MENTION_SCHEMA = {"text_sha": pl.String, "sentence_idx": pl.Int32, "char_start": pl.Int32, "char_end": pl.Int32,
                   "surface": pl.String, "entity_type": pl.String, "entity_key": pl.String,
-                  "reference_id": pl.String, "name": pl.String, "method": pl.String}
+                  "reference_id": pl.String, "name": pl.String, "method": pl.String,
+                  "title": pl.String, "affiliation_id": pl.String, "nested": pl.Boolean}
+
+
+# Discovered names (no reference entry) enter the warehouse only when the model is this sure of them.
+MIN_DISCOVERED_CONFIDENCE = 0.8
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-@lru_cache(maxsize=2)
-def _extractor(reference_dir: str) -> Extractor:
-    return Extractor(cached_gazetteer(reference_dir))
+@lru_cache(maxsize=4)
+def _extractor(reference_dir: str, model_path: str | None = None, thorough: bool = False) -> Extractor:
+    return Extractor(cached_gazetteer(reference_dir), model_path=Path(model_path) if model_path else None,
+                     thorough=thorough)
 
 
 def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[list[tuple], list[tuple]]:
     """Sentences and mentions for (text_sha, text) pairs; runs in any process."""
     extractor = _extractor(reference_dir)
-    docs = split_sentences([text for _, text in batch])
+    docs = iter_sentences([text for _, text in batch])  # kiwi analyses ahead while mentions are found
     sentences, mentions = [], []
     for (sha, _), doc in zip(batch, docs, strict=True):
         known: dict[str, Mention] = {}
         for idx, sent in enumerate(doc):
             sentences.append((sha, idx, sent.start, sent.end, sent.text))
             for m in extractor.sentence(sent, known):
-                mentions.append((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name,
-                                 m.method))
                 if m.entity_type == "PERSON":
-                    _remember(known, m)
+                    remember(known, m)
+                if not m.entity_id and (m.generic or (m.confidence or 1.0) < MIN_DISCOVERED_CONFIDENCE):
+                    continue  # '정부', '박' of 박모씨, a name the model is unsure of: no entity for an analyst
+                mentions.append((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name,
+                                 m.method, m.title, m.affiliation_id, m.nested))
     return sentences, mentions
 
 
-def _remember(known: dict[str, Mention], person: Mention) -> None:
+def remember(known: dict[str, Mention], person: Mention) -> None:
     """Later mentions of a person use the family name (Korean) or the last name (foreign)."""
+    if person.generic or person.nested:
+        return
     parts = person.name.split()
     known.setdefault(person.name, person)
     if len(parts) > 1:

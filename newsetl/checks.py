@@ -1,21 +1,36 @@
-"""Great Expectations suites over the built marts, and SQL rule views whose rows are violations.
+"""Great Expectations suites over the warehouse, and SQL rule views whose rows are violations.
 
-Suites are JSON in expectations/<model>.json and validate pandas batches read from DuckDB
-(GX's SQLAlchemy path to DuckDB breaks in metric resolution). Each expectation has a
-severity: 'critical' blocks publishing, 'warning' is reported only.
+Suites are JSON in expectations/<name>.json (GX 1.x format; `meta.model` names the table, default
+marts.<name>), each expectation with GX's own `severity`: 'critical' blocks publishing, 'warning' is
+reported only. They run on pandas batches read from DuckDB (GX's SQLAlchemy path to DuckDB breaks in
+metric resolution). A view in sql/checks/ that no suite names is a rule view: each row is a violation,
+and a critical check expects none.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+import time
+import uuid
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-SEVERITY = {"critical": "error", "warning": "warn", "info": "warn"}
+from newsetl.warehouse import table_exists
+
+SEVERITY = {"critical": "error", "warning": "warn"}  # GX severity -> audit.validation_results.severity
+EXPECTATION_KEYS = {"type", "kwargs", "severity", "description", "meta", "notes"}
+SUITE_KEYS = {"name", "meta", "expectations", "notes"}
+SAMPLE_ITEMS = 10  # failing examples kept per expectation
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_GRAIN_TYPES = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 
 
 class SuiteError(ValueError):
@@ -31,97 +46,394 @@ class CheckResult:
     observed: str | None
     unexpected_count: int | None
     sample: str | None
+    model: str | None = None
+    description: str | None = None
 
     @property
     def blocking(self) -> bool:
         return self.severity == "error" and not self.success
 
 
-def load_suite_files(expectations_dir: Path) -> dict[str, dict]:
-    suites = {}
-    for path in sorted(expectations_dir.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise SuiteError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}") from None
-        if data.get("name") != path.stem:
-            raise SuiteError(f"{path}: suite name '{data.get('name')}' must equal the file name '{path.stem}'")
-        suites[path.stem] = data
-    return suites
+@dataclass
+class Suite:
+    """A loaded suite: the expectations as written (for stable names) and as GX configurations."""
+
+    name: str
+    model: str
+    origin: str
+    specs: list[dict]
+    configs: list[Any]  # great_expectations ExpectationConfiguration, ids from expectation_id()
+    meta: dict = field(default_factory=dict)
+
+    def columns(self, spec: dict) -> list[str]:
+        """The columns an expectation reads, its row condition's included."""
+        kwargs = spec.get("kwargs", {})
+        return [kwargs[k] for k in _COLUMN_KWARGS if isinstance(kwargs.get(k), str)] + list(
+            kwargs.get("column_list") or []) + list(_condition_columns(kwargs.get("row_condition")))
+
+    @property
+    def key(self) -> list[str]:
+        """The grain (the columns of the first uniqueness expectation): it names failing rows."""
+        for spec in self.specs:
+            if spec["type"] in _GRAIN_TYPES:
+                return self.columns(spec)
+        return []
 
 
-def _gx_context():
+@dataclass
+class SuiteRun:
+    """One suite checked against its model: its results, the rows it read and GX's own result."""
+
+    suite: str
+    model: str
+    rows: int | None
+    seconds: float
+    results: list[CheckResult]
+    gx_result: dict | None = None  # ExpectationSuiteValidationResult as JSON, for Data Docs
+
+
+class Validation(list):
+    """The CheckResults of one validation (a plain list to callers) plus the run of each suite."""
+
+    def __init__(self, runs: list[SuiteRun]) -> None:
+        super().__init__(r for run in runs for r in run.results)
+        self.runs = runs
+
+
+def parameters(today: date | None = None) -> dict[str, str]:
+    """Values a suite may use as {"$PARAMETER": name}: dates that move with the calendar."""
+    today = today or date.today()
+    return {"today": today.isoformat(), "tomorrow": (today + timedelta(days=1)).isoformat()}
+
+
+def expectation_id(suite: str, position: int) -> str:
+    """A stable id per expectation (GX wants a UUID; a random one would differ on every run)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"newsetl:{suite}#{position}"))
+
+
+def _gx():
     import great_expectations as gx
+
+    # GX logs a temporary docs directory at INFO and draws tqdm bars; neither belongs in a run's output.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return gx
+
+
+def _one_line(err: Exception) -> str:
+    errors = getattr(err, "errors", None)
+    if callable(errors):  # pydantic: say which kwarg is wrong, not the model's whole repr
+        try:
+            return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors())
+        except Exception:  # noqa: BLE001 - fall back to the message
+            pass
+    text = str(getattr(err, "message", None) or err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _condition_columns(condition) -> Iterable[str]:
+    """Columns named by a structured GX row condition ({"type": "comparison", "column": {"name": ...}, ...})."""
+    if isinstance(condition, dict):
+        if isinstance(condition.get("column"), dict) and "name" in condition["column"]:
+            yield condition["column"]["name"]
+        for part in condition.get("conditions") or []:
+            yield from _condition_columns(part)
+
+
+def _condition_text(condition) -> str:
+    if isinstance(condition, dict) and condition.get("type") == "comparison":
+        return f"{condition['column']['name']} {condition['operator']} {json.dumps(condition['parameter'])}"
+    if isinstance(condition, dict) and condition.get("type") == "nullity":
+        return f"{condition['column']['name']} is {'null' if condition['is_null'] else 'not null'}"
+    return json.dumps(condition, ensure_ascii=False)
+
+
+def _parameter_names(value) -> Iterable[str]:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            yield str(value["$PARAMETER"])
+        for v in value.values():
+            yield from _parameter_names(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _parameter_names(v)
+
+
+def load_suite(path: Path) -> Suite:
+    """A suite file, checked: every expectation loads with a known type, valid kwargs and a severity."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    gx = _gx()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise SuiteError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}") from None
+    if not isinstance(data, dict):
+        raise SuiteError(f"{path}: a suite is a JSON object with name, meta and expectations")
+    if data.get("name") != path.stem:
+        raise SuiteError(f"{path}: suite name '{data.get('name')}' must equal the file name '{path.stem}'")
+    if set(data) - SUITE_KEYS:
+        raise SuiteError(f"{path}: unknown key(s) {', '.join(sorted(set(data) - SUITE_KEYS))} "
+                         f"(allowed: {', '.join(sorted(SUITE_KEYS))}; no generated ids)")
+    specs = data.get("expectations")
+    if not isinstance(specs, list) or not specs:
+        raise SuiteError(f"{path}: 'expectations' must be a non-empty list")
+    meta = data.get("meta") or {}
+    known = parameters()
+    configs = []
+    for i, spec in enumerate(specs):
+        where = f"{path}: expectations[{i}]"
+        if not isinstance(spec, dict):
+            raise SuiteError(f"{where}: an expectation is an object with type, kwargs and severity")
+        where += f" ({spec.get('type', '?')})"
+        if set(spec) - EXPECTATION_KEYS:
+            raise SuiteError(f"{where}: unknown key(s) {', '.join(sorted(set(spec) - EXPECTATION_KEYS))}")
+        if spec.get("severity") not in SEVERITY:
+            raise SuiteError(f"{where}: severity must be 'critical' (blocks publishing) or 'warning', "
+                             f"not {spec.get('severity')!r}")
+        unknown = sorted(set(_parameter_names(spec.get("kwargs"))) - set(known))
+        if unknown:
+            raise SuiteError(f"{where}: unknown $PARAMETER {', '.join(unknown)} (known: {', '.join(known)})")
+        try:
+            config = ExpectationConfiguration(**spec, id=expectation_id(path.stem, i))
+            config.to_domain_obj()
+        except Exception as err:  # noqa: BLE001 - GX raises several types; each becomes one line naming the file
+            kind = "unknown expectation type" if type(err).__name__ == "ExpectationNotFoundError" else "invalid"
+            raise SuiteError(f"{where}: {kind}: {_one_line(err)}") from None
+        configs.append(config)
+    # GX drops an invalid expectation with only a log line: count what it kept.
+    kept = len(gx.ExpectationSuite(name=path.stem, expectations=list(configs)).expectations)
+    if kept != len(specs):
+        raise SuiteError(f"{path}: GX loaded {kept} of {len(specs)} expectations")
+    return Suite(name=path.stem, model=meta.get("model") or f"marts.{path.stem}", origin=str(path),
+                 specs=specs, configs=configs, meta=meta)
+
+
+def load_suites(expectations_dir: Path) -> list[Suite]:
+    """Every suite of a directory; the first invalid file raises SuiteError."""
+    return [load_suite(path) for path in sorted(expectations_dir.glob("*.json"))]
+
+
+def rule_suite(view: str) -> Suite:
+    """The implicit suite of a rule view: no rows (each row is a violation), critical."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    spec = {"type": "expect_table_row_count_to_equal", "kwargs": {"value": 0}, "severity": "critical",
+            "description": f"{view} has no rows (each row is a violation)"}
+    return Suite(name=view, model=view, origin=view, specs=[spec],
+                 configs=[ExpectationConfiguration(**spec, id=expectation_id(view, 0))])
+
+
+def describe(spec: dict) -> str:
+    """An expectation as one stable line: type(kwarg=value, ...), $PARAMETERs by name (not by today's value)."""
+    def show(key: str, value) -> str:
+        if key == "row_condition":
+            return f"[{_condition_text(value)}]"
+        if isinstance(value, dict) and "$PARAMETER" in value:
+            return f"${value['$PARAMETER']}"
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    args = ", ".join(f"{k}={show(k, v)}" for k, v in spec.get("kwargs", {}).items())
+    return f"{spec['type']}({args})"
+
+
+def _plain(value):
+    """JSON-ready: numpy scalars to Python, long text cut (a sample is for reading, not a copy of the data)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            value = str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str) and len(value) > 200:
+        return value[:199] + "…"
+    if isinstance(value, float):  # pandas' NaN stands for a missing value (JSON has null); 6 places suffice
+        return None if value != value else round(value, 6)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _sample(items) -> str | None:
+    return json.dumps(_plain(list(items)[:SAMPLE_ITEMS]), ensure_ascii=False) if items else None
+
+
+def _exception(info) -> str | None:
+    """GX's exception_info is either one record or a record per metric; the first message that was raised."""
+    if not info:
+        return None
+    records = [info] if "raised_exception" in info else list(info.values())
+    for record in records:
+        if isinstance(record, dict) and record.get("raised_exception", True) and (
+                record.get("exception_message") or record.get("exception_traceback")):
+            return (record.get("exception_message") or "error").strip().splitlines()[-1][:300]
+    return None
+
+
+def _failed(suite: Suite, spec: dict, message: str) -> CheckResult:
+    # A check that cannot be evaluated blocks whatever its severity: a typo must not pass quietly.
+    return CheckResult(suite=suite.name, expectation=describe(spec), severity="error", success=False,
+                       observed=message, unexpected_count=None, sample=None, model=suite.model,
+                       description=spec.get("description"))
+
+
+def _frame(con: duckdb.DuckDBPyConnection, model: str, columns: list[str] | None):
+    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    # Via Arrow: DATE columns arrive as datetime.date, which GX compares with ISO-date bounds.
+    return con.sql(f"select {select} from {model}").to_arrow_table().to_pandas()
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, source, suite: Suite, params: dict[str, str]) -> SuiteRun:
+    """Check one suite against its model; problems become failed results, never exceptions."""
+    import great_expectations as gx
+
+    started = time.perf_counter()
+    if not table_exists(con, suite.model):
+        results = [_failed(suite, spec, f"cannot evaluate: {suite.model} does not exist") for spec in suite.specs]
+        return SuiteRun(suite.name, suite.model, None, time.perf_counter() - started, results)
+    try:
+        present = set(con.sql(f"select * from {suite.model} limit 0").columns)
+    except duckdb.Error as err:  # e.g. a view over a table that is gone
+        message = f"cannot evaluate: {suite.model}: {_one_line(err)}"
+        return SuiteRun(suite.name, suite.model, None, time.perf_counter() - started,
+                        [_failed(suite, spec, message) for spec in suite.specs])
+    results: dict[int, CheckResult] = {}
+    runnable: list[int] = []
+    for i, spec in enumerate(suite.specs):
+        missing = [c for c in suite.columns(spec) if c not in present]
+        if missing:
+            results[i] = _failed(suite, spec, f"cannot evaluate: column {missing[0]!r} is not in {suite.model}")
+        else:
+            runnable.append(i)
+    needed = sorted({c for i in runnable for c in suite.columns(suite.specs[i])} | set(suite.key) & present)
+    # A rule view's rows are its failing examples, so read them whole; other suites read what they check.
+    whole = suite.model.startswith("checks.") or not needed
+    frame = _frame(con, suite.model, None if whole else needed)
+    gx_result = None
+    if runnable:
+        key = [c for c in suite.key if c in frame.columns]
+        result_format: dict = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ITEMS}
+        if key:
+            result_format["unexpected_index_column_names"] = key
+        asset = source.add_dataframe_asset(name=suite.name)
+        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+        gx_suite = gx.ExpectationSuite(name=suite.name, meta=suite.meta,
+                                       expectations=[suite.configs[i] for i in runnable])
+        try:
+            with warnings.catch_warnings():
+                # pandas warns that GX's regex metric wraps the pattern in a group: noise in every run's log.
+                warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
+                validation = batch.validate(gx_suite, result_format=result_format, expectation_parameters=params)
+        except Exception as err:  # noqa: BLE001 - GX failing on odd data must fail the checks, not the run
+            for i in runnable:
+                results[i] = _failed(suite, suite.specs[i], f"cannot evaluate: {type(err).__name__}: {_one_line(err)}")
+        else:
+            gx_result = validation.to_json_dict()
+            by_id = {r.expectation_config.id: r for r in validation.results}
+            for i in runnable:
+                results[i] = _result(suite, suite.specs[i], by_id[expectation_id(suite.name, i)], frame, key)
+    return SuiteRun(suite.name, suite.model, len(frame), time.perf_counter() - started,
+                    [results[i] for i in range(len(suite.specs))], gx_result)
+
+
+def _result(suite: Suite, spec: dict, r, frame, key: list[str]) -> CheckResult:
+    error = _exception(r.exception_info)
+    if error:
+        return _failed(suite, spec, f"cannot evaluate: {error}")
+    severity = r.expectation_config.severity
+    severity = SEVERITY[getattr(severity, "value", severity)]
+    res = r.result or {}
+    observed = res.get("observed_value")
+    unexpected = res.get("unexpected_count")
+    if observed is None and unexpected is not None and res.get("element_count") is not None:
+        observed = f"{unexpected} of {res['element_count']} rows unexpected"
+    sample = None
+    if not r.success:
+        if key and res.get("partial_unexpected_index_list"):
+            sample = _sample(res["partial_unexpected_index_list"])
+        elif res.get("partial_unexpected_list"):
+            sample = _sample(res["partial_unexpected_list"])
+        elif not suite.columns(spec) and len(frame):  # a table-level check: show the rows themselves
+            sample = _sample(frame.head(SAMPLE_ITEMS).to_dict(orient="records"))
+    return CheckResult(suite=suite.name, expectation=describe(spec), severity=severity, success=bool(r.success),
+                       observed=None if observed is None else str(_plain(observed))[:500],
+                       unexpected_count=unexpected, sample=sample, model=suite.model,
+                       description=spec.get("description"))
+
+
+def _broken_suite(path: Path, message: str) -> SuiteRun:
+    result = CheckResult(suite=path.stem, expectation="load suite", severity="error", success=False,
+                         observed=message, unexpected_count=None, sample=None, description="The suite file loads")
+    return SuiteRun(path.stem, "", None, 0.0, [result])
+
+
+def validate(con: duckdb.DuckDBPyConnection, expectations_dir: Path, rule_views: Iterable[str],
+             *, today: date | None = None) -> Validation:
+    """Run every suite against its model and every rule view that no suite names (it must have no rows).
+
+    A suite file that does not load becomes a blocking failure naming the file, so a run reports it
+    (exit 1, in the report) instead of crashing.
+    """
+    gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return gx, ctx
-
-
-def build_suite(gx, data: dict, origin: str):
-    """A GX suite from its JSON; a dropped or unknown expectation is an error naming the file."""
-    suite = gx.ExpectationSuite(name=data["name"], meta=data.get("meta") or {},
-                                expectations=data.get("expectations", []))
-    if len(suite.expectations) != len(data.get("expectations", [])):
-        known = {e.expectation_type for e in suite.expectations}
-        lost = [e.get("type") for e in data["expectations"] if e.get("type") not in known]
-        raise SuiteError(f"{origin}: {len(data['expectations']) - len(suite.expectations)} expectation(s) "
-                         f"could not be loaded (check the type and kwargs): {', '.join(map(str, lost)) or '?'}")
-    return suite
-
-
-def _describe(config) -> str:
-    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")}
-    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-    return f"{config.type}({args})"
-
-
-def _results(suite_name: str, result) -> list[CheckResult]:
-    out = []
-    for r in result.results:
-        cfg = r.expectation_config
-        res = r.result or {}
-        observed = res.get("observed_value")
-        sample = res.get("partial_unexpected_list")
-        severity = getattr(cfg, "severity", None)
-        severity = SEVERITY.get(getattr(severity, "value", severity) or "critical", "error")
-        out.append(CheckResult(
-            suite=suite_name, expectation=_describe(cfg), severity=severity, success=bool(r.success),
-            observed=None if observed is None else str(observed)[:500],
-            unexpected_count=res.get("unexpected_count"),
-            sample=None if not sample else json.dumps(sample[:10], ensure_ascii=False, default=str)[:1000],
-        ))
-    return out
-
-
-def validate(con: duckdb.DuckDBPyConnection, expectations_dir: Path, rule_views: list[str]) -> list[CheckResult]:
-    """Run every suite against its model and every rule view (violations must be zero rows)."""
-    gx, ctx = _gx_context()
     source = ctx.data_sources.add_pandas("warehouse")
-    results: list[CheckResult] = []
-    for name, data in load_suite_files(expectations_dir).items():
-        table = (data.get("meta") or {}).get("model") or f"marts.{name}"
-        suite = build_suite(gx, data, str(expectations_dir / f"{name}.json"))
-        results.extend(_run(source, suite, name, con.execute(f"select * from {table}").df()))
-    for view in rule_views:
-        data = {"name": view, "expectations": [
-            {"type": "expect_table_row_count_to_equal", "kwargs": {"value": 0}, "severity": "critical"}]}
-        suite = build_suite(gx, data, view)
-        results.extend(_run(source, suite, view, con.execute(f"select * from {view} limit 1000").df()))
-    return results
-
-
-def _run(source, suite, name: str, frame) -> list[CheckResult]:
-    asset = source.add_dataframe_asset(name=name)
-    batch = asset.add_batch_definition_whole_dataframe(f"{name}_all").get_batch(batch_parameters={"dataframe": frame})
-    return _results(name, batch.validate(suite, result_format="SUMMARY"))
+    runs: list[SuiteRun] = []
+    suites: list[Suite] = []
+    for path in sorted(expectations_dir.glob("*.json")):
+        try:
+            suites.append(load_suite(path))
+        except SuiteError as err:
+            runs.append(_broken_suite(path, str(err)))
+    named = {s.model for s in suites}
+    suites += [rule_suite(view) for view in rule_views if view not in named]
+    params = parameters(today)
+    runs += [run_suite(con, source, suite, params) for suite in suites]
+    return Validation(runs)
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, results: list[CheckResult]) -> None:
+    """Append a validation to audit.validation_results (and each suite's GX result to audit.validation_suites)."""
     now = datetime.now()
-    rows = [(run_id, r.suite, r.expectation, r.severity, r.success, r.observed, r.unexpected_count, r.sample, now)
-            for r in results]
-    if rows:
-        con.executemany("insert into audit.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    rows = pa.table({
+        "run_id": pa.array([run_id] * len(results), pa.string()),
+        "suite": pa.array([r.suite for r in results], pa.string()),
+        "expectation": pa.array([r.expectation for r in results], pa.string()),
+        "severity": pa.array([r.severity for r in results], pa.string()),
+        "success": pa.array([r.success for r in results], pa.bool_()),
+        "observed": pa.array([r.observed for r in results], pa.string()),
+        "unexpected_count": pa.array([r.unexpected_count for r in results], pa.int64()),
+        "sample": pa.array([r.sample for r in results], pa.string()),
+        "checked_at": pa.array([now] * len(results), pa.timestamp("us")),
+    })
+    _append(con, "audit.validation_results", rows)
+    runs = getattr(results, "runs", None)
+    if runs and table_exists(con, "audit.validation_suites"):
+        _append(con, "audit.validation_suites", pa.table({
+            "run_id": pa.array([run_id] * len(runs), pa.string()),
+            "suite": pa.array([s.suite for s in runs], pa.string()),
+            "model": pa.array([s.model for s in runs], pa.string()),
+            "rows_checked": pa.array([s.rows for s in runs], pa.int64()),
+            "seconds": pa.array([round(s.seconds, 4) for s in runs], pa.float64()),
+            "success": pa.array([all(r.success for r in s.results) for s in runs], pa.bool_()),
+            "descriptions": pa.array([json.dumps({r.expectation: r.description for r in s.results},
+                                                 ensure_ascii=False) for s in runs], pa.string()),
+            "gx_result": pa.array([None if s.gx_result is None else json.dumps(s.gx_result, ensure_ascii=False,
+                                                                                 default=str) for s in runs],
+                                  pa.string()),
+        }))
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    if not rows.num_rows:
+        return
+    con.register("_newsetl_rows", rows)
+    try:
+        con.execute(f"insert into {table} by name select * from _newsetl_rows")
+    finally:
+        con.unregister("_newsetl_rows")

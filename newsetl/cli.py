@@ -23,7 +23,8 @@ app = typer.Typer(
          "Example: newsetl run && newsetl query \"select * from marts.fct_event limit 5\"",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
-models_app = typer.Typer(help="Inspect the model graph (sql/ and the Python models).", no_args_is_help=True)
+models_app = typer.Typer(help="Inspect, document and build the model graph (sql/, Python models, seeds).",
+                         no_args_is_help=True)
 app.add_typer(models_app, name="models")
 err = Console(stderr=True)
 out = Console()
@@ -272,100 +273,226 @@ def extract(
     out.print(table)
 
 
+def _models(call):
+    """Run an introspection call; a model file that cannot be read is one line, exit 2."""
+    from newsetl.models import ModelError
+
+    try:
+        return call()
+    except ModelError as exc:
+        _fail(str(exc))
+
+
 @models_app.command("list")
 def models_list(db: DbOption = None) -> None:
-    """Every model in DAG order with its kind, rows and last build.
+    """Every model in DAG order with its kind, tags, last build and rows.
 
     Example: newsetl models list
     """
     from newsetl.introspect import models_table
 
-    out.print(models_table(_settings(db)))
+    out.print(_models(lambda: models_table(_settings(db))))
 
 
 @models_app.command("show")
 def models_show(name: Annotated[str, typer.Argument(help="Model name, e.g. marts.fct_event or fct_event.")],
                 db: DbOption = None) -> None:
-    """A model's config, SQL, columns and row count.
+    """A model's config, file, inputs, columns and types (declared and built), row count and SQL.
 
     Example: newsetl models show fct_event
     """
     from newsetl.introspect import show_model
 
-    try:
-        out.print(show_model(_settings(db), name), highlight=False)
-    except KeyError as exc:
-        _fail(str(exc).strip("'\""))
+    out.print(_models(lambda: show_model(_settings(db), name)), highlight=False, markup=False, soft_wrap=True)
 
 
 @models_app.command("lineage")
-def models_lineage(name: Annotated[str, typer.Argument(help="Model name.")]) -> None:
-    """Upstream and downstream models of one model.
+def models_lineage(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    column: Annotated[str | None, typer.Option("--column", help="Trace one column back to its source columns.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Upstream and downstream models of one model, or where one of its columns comes from.
 
-    Example: newsetl models lineage dim_entity
+    Examples:
+
+        newsetl models lineage dim_entity
+
+        newsetl models lineage dim_entity --column name
     """
-    from newsetl.introspect import lineage
-
-    try:
-        out.print(lineage(Settings(), name), highlight=False)
-    except KeyError as exc:
-        _fail(str(exc).strip("'\""))
-
-
-@app.command()
-def validate(db: DbOption = None) -> None:
-    """Re-check the published warehouse with every suite; exit 1 when a blocking check fails.
-
-    Example: newsetl validate
-    """
-    from newsetl import checks
-    from newsetl.pipeline import graph_for
+    from newsetl import introspect
 
     settings = _settings(db)
-    graph = graph_for(settings)
-    con = _published(settings.db)
-    rule_views = [n for n in graph.order if graph.models[n].schema == "checks"]
-    results = checks.validate(con, settings.expectations_dir, rule_views)
-    table = Table("suite", "expectation", "severity", "result")
-    for r in results:
-        if not r.success:
-            table.add_row(r.suite, r.expectation, r.severity, "[red]FAIL[/red]" if r.blocking else "[yellow]warn[/yellow]")
-    blocking = sum(r.blocking for r in results)
-    if table.row_count:
-        out.print(table)
-    out.print(f"{sum(r.success for r in results)} passed, {sum(not r.success for r in results)} failed "
-              f"({blocking} blocking)")
-    if blocking:
+    if column:
+        text = _models(lambda: introspect.render_tree(introspect.column_lineage(settings, name, column)))
+    else:
+        text = _models(lambda: introspect.lineage(settings, name))
+    out.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+@models_app.command("docs")
+def models_docs(
+    db: DbOption = None,
+    output: Annotated[Path | None, typer.Option("--output", help="HTML file [default: reports/models.html beside the warehouse].")] = None,
+) -> None:
+    """Write one self-contained HTML page documenting every model: descriptions, columns, lineage graph.
+
+    Example: newsetl models docs --output models.html
+    """
+    from newsetl.docs import write_docs
+
+    settings = _settings(db)
+    path = _models(lambda: write_docs(settings, output or settings.reports_dir / "models.html"))
+    out.print(f"wrote {path}", highlight=False)
+
+
+@models_app.command("run")
+def models_run(
+    select: Annotated[list[str] | None, typer.Option("--select", "-s", help="Models to build: name, +name, name+, tag:x (repeatable) [default: all].")] = None,
+    db: DbOption = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild the selected models from scratch, changed or not.")] = False,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run on this warehouse to finish.")] = 0.0,
+) -> None:
+    """Build models without ingesting, then check and publish (like `newsetl run`, minus ingest and Prefect).
+
+    Unchanged models are skipped; incremental ones add only new rows. A failing model stops
+    the build, names its file and line, and leaves the published marts as they were (exit 1).
+
+    Examples:
+
+        newsetl models run --select dim_article+
+
+        newsetl models run --select tag:events --select +fct_event --full-refresh
+    """
+    from newsetl import warehouse
+    from newsetl.models import ModelError
+    from newsetl.pipeline import graph_for, run_models
+
+    settings = _settings(db).with_(full_refresh=full_refresh, select=tuple(select or ()))
+    try:
+        graph = graph_for(settings)
+        if settings.select:
+            graph.select(settings.select)
+    except ModelError as exc:
+        _fail(str(exc))
+
+    def say(message: str) -> None:
+        err.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
+
+    try:
+        with warehouse.writer_lock(settings.lock_path, wait_seconds=wait):
+            summary = run_models(settings, on_progress=say)
+    except warehouse.WarehouseBusy as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a failure outside any model is still one line, not a traceback
+        from newsetl.runner import describe_exception
+
+        _fail(describe_exception(exc), code=1)
+    published = f"published {settings.db}" if summary.published else "not published (previous marts still served)"
+    out.print(f"models run {summary.run_id}: {summary.status}; checks {summary.checks_passed} passed, "
+              f"{summary.checks_failed} failed ({summary.blocking_failures} blocking); {published}",
+              highlight=False, markup=False)
+    if summary.status != "success":
+        if summary.message:
+            err.print(summary.message, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
 @app.command()
-def report(db: DbOption = None,
-           run_id: Annotated[str | None, typer.Option("--run", help="Run id [default: the latest].")] = None) -> None:
-    """The validation summary of a run and where its HTML report is.
+def validate(db: DbOption = None) -> None:
+    """Re-check the published warehouse with every suite and rule view; exit 1 when a blocking check fails.
 
-    Example: newsetl report
+    Read-only: it records nothing (each run records its own checks in audit.validation_results).
+    A suite file that does not load is one line naming it, exit 2.
+
+    Example: newsetl validate --db /data/newsetl.duckdb
     """
+    from newsetl import checks
+    from newsetl.models import ModelError
+    from newsetl.pipeline import graph_for
+
+    settings = _settings(db)
+    try:
+        graph = graph_for(settings)
+        checks.load_suites(settings.expectations_dir)
+    except (ModelError, checks.SuiteError) as exc:
+        _fail(str(exc))
+    con = _published(settings.db)
+    rule_views = [n for n in graph.order if graph.models[n].schema == "checks"]
+    results = [dict(vars(r)) for r in checks.validate(con, settings.expectations_dir, rule_views)]
+    blocking = _print_checks(results, title=f"validate {settings.db}")
+    if blocking:
+        raise typer.Exit(1)
+
+
+def _print_checks(rows: list[dict], *, title: str) -> int:
+    """Per-suite counts, then every failed check with its examples; returns the number of blocking failures."""
+    from rich.markup import escape
+
+    from newsetl.report import suite_summary
+
+    summary = suite_summary(rows)
+    table = Table(title=escape(title))
+    for name in ("suite", "model", "checks", "passed", "warnings", "blocking"):
+        table.add_column(name, overflow="fold")
+    for s in summary:
+        table.add_row(escape(s["suite"]), escape(s["model"] or ""), str(s["checks"]), str(s["passed"]),
+                      f"[yellow]{s['warnings']}[/yellow]" if s["warnings"] else "0",
+                      f"[red]{s['blocking']}[/red]" if s["blocking"] else "0")
+    out.print(table)
+    failed = sorted((r for r in rows if not r["success"]), key=lambda r: r["severity"] != "error")
+    if failed:
+        fails = Table(title="failed checks", show_lines=True)
+        for name in ("suite", "check", "severity", "observed", "examples"):
+            fails.add_column(name, overflow="fold")
+        for r in failed:
+            check = (r.get("description") + "\n" if r.get("description") else "") + r["expectation"]
+            fails.add_row(escape(r["suite"]), escape(check),
+                          "[red]critical[/red]" if r["severity"] == "error" else "[yellow]warning[/yellow]",
+                          escape(str(r["observed"] or "")[:80]), escape((r["sample"] or "")[:160]))
+        out.print(fails)
+    blocking = sum(s["blocking"] for s in summary)
+    out.print(f"{sum(s['passed'] for s in summary)} passed, {len(failed)} failed ({blocking} blocking)")
+    return blocking
+
+
+@app.command()
+def report(db: DbOption = None,
+           run_id: Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")] = None) -> None:
+    """The validation summary of a run and the path of its HTML report (rewritten if it was deleted).
+
+    The page (reports/<run_id>/index.html next to the database; reports/latest/ for the newest run)
+    needs no network: summary, failures with examples, quarantine, timeline, entities, network, trend.
+
+    Examples:
+
+        newsetl report
+
+        newsetl report --run 20251029T120000-a1b2c3
+    """
+    from rich.markup import escape
+
+    from newsetl import report as reports
+
     settings = _settings(db)
     con = _published(settings.db)
-    from newsetl.warehouse import first_row
-
-    row = first_row(con, "select run_id, status, checks_passed, checks_failed, blocking_failures from audit.pipeline_runs "
-                      + ("where run_id = ?" if run_id else "order by started_at desc limit 1"),
-                      [run_id] if run_id else [])
-    if not row:
-        _fail(f"no run {run_id}" if run_id else "no runs yet")
-    rid, status, passed, failed, blocking = row
-    results = con.execute("select suite, expectation, severity, success, observed from audit.validation_results "
-                          "where run_id = ? order by success, suite", [rid]).fetchall()
-    table = Table("suite", "expectation", "severity", "result", "observed", title=f"run {rid}: {status}")
-    for suite, exp, sev, ok, observed in results:
-        table.add_row(suite, exp, sev, "pass" if ok else ("[red]FAIL[/red]" if sev == "error" else "[yellow]warn[/yellow]"),
-                      (observed or "")[:40])
-    out.print(table)
-    out.print(f"{passed} passed, {failed} failed ({blocking} blocking)")
+    rid = run_id or reports.latest_run_id(con)
+    if rid is None:
+        _fail(f"{settings.db}: no runs yet")
+    info = reports.run_info(con, rid)
+    if "status" not in info:
+        _fail(f"no run {rid} in {settings.db} (newsetl status lists the runs)")
+    published = "published" if info.get("published") else "not published"
+    out.print(f"run {escape(rid)}: {escape(str(info['status']))}, {published}, started "
+              f"{str(info.get('started_at'))[:19]}", highlight=False)
+    if info.get("message"):
+        out.print(escape(str(info["message"])), highlight=False)
+    _print_checks(reports.results(con, rid), title=f"checks of run {rid}")
     page = settings.reports_dir / rid / "index.html"
-    out.print(f"report: {page if page.exists() else '(not written)'}")
+    if not page.exists():
+        page = reports.write(con, settings.reports_dir, rid, latest=False)
+        err.print("(the HTML report was missing: rewritten from the warehouse)")
+    out.print(f"report: {page}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -525,6 +652,65 @@ def export(
         table.add_row(name, str(info["rows"]), ", ".join(info["partitioned_by"]) or "-")
     out.print(table)
     out.print(f"written to {output}")
+
+
+# -- entities: review discovered names, promote them into the reference data ------------------
+entities_app = typer.Typer(help="Review names the extractor discovered and promote them into seeds/reference.",
+                           no_args_is_help=True)
+app.add_typer(entities_app, name="entities")
+
+
+@entities_app.command("review")
+def entities_review(
+    db: DbOption = None,
+    min_articles: Annotated[int, typer.Option("--min-articles", help="Only names reported by at least N articles.")] = 1,
+    limit: Annotated[int, typer.Option("--limit", help="How many names to list.")] = 50,
+) -> None:
+    """Discovered names (not in the reference data), most reported first, with counts and an example sentence.
+
+    Example: newsetl entities review --min-articles 2
+    """
+    from newsetl.gazetteer import discovered
+
+    con = _published(_settings(db).db)
+    rows = discovered(con, min_articles=min_articles, limit=limit)
+    table = Table("name", "type", "articles", "mentions", "first seen", "last seen", "example")
+    for r in rows:
+        table.add_row(r["name"], r["entity_type"], str(r["article_count"]), str(r["mention_count"]),
+                      str(r["first_seen"] or ""), str(r["last_seen"] or ""), (r["example"] or "")[:80])
+    out.print(table)
+    err.print(f"{len(rows)} discovered names; promote one with: newsetl entities promote NAME --type TYPE",
+              highlight=False)
+
+
+@entities_app.command("promote")
+def entities_promote(
+    name: Annotated[str, typer.Argument(help="The canonical Korean name, e.g. 리엘리먼트테크놀로지스.")],
+    type: Annotated[str, typer.Option("--type", help="ORG, PERSON, LOCATION, COMMODITY, TECHNOLOGY or PROGRAM.")],
+    name_en: Annotated[str, typer.Option("--name-en", help="English name (also makes the id).")] = "",
+    alias: Annotated[list[str] | None, typer.Option("--alias", help="Another surface form (repeatable).")] = None,
+    subtype: Annotated[str, typer.Option("--subtype", help="ORG only: company, ministry, agency, ...")] = "company",
+    title: Annotated[str, typer.Option("--title", help="PERSON only: the title, e.g. '엔비디아 CEO'.")] = "",
+    country: Annotated[str, typer.Option("--country", help="ISO2 code of the country it belongs to.")] = "",
+) -> None:
+    """Append a reference row for a name to the right seeds/reference CSV; the next run links it.
+
+    Example: newsetl entities promote 리엘리먼트테크놀로지스 --type ORG --name-en "ReElement Technologies" --country US
+    """
+    from newsetl.gazetteer import CurationError, promote
+
+    extra = {"country": country.upper()} if country else {}
+    if type.upper() == "ORG":
+        extra["subtype"] = subtype
+    if type.upper() == "PERSON":
+        if not title:
+            _fail("a person needs --title (e.g. --title '산업통상자원부 장관')")
+        extra["title"] = title
+    try:
+        row = promote(Settings().reference_dir, name, type, name_en=name_en, aliases=list(alias or []), extra=extra)
+    except CurationError as exc:
+        _fail(str(exc))
+    out.print(f"added {row['entity_id']} ({row['name']}) to seeds/reference", highlight=False)
 
 
 def main() -> None:

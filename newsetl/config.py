@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +28,15 @@ class Settings:
     reference_dir: Path = PROJECT_ROOT / "seeds" / "reference"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     # Quarantine limits (issue 3): each a setting, not a constant buried in code.
-    max_file_bytes: int = 10_000_000
-    min_published_year: int = 1990
+    max_file_bytes: int = 10_000_000  # larger files (a .jsonl line, for feeds) are too_large
+    min_published_year: int = 1990  # a publication date before 1990-01-01 is implausible_date
+    max_future_days: int = 1  # ... and so is one after today + 1 day (time zones, embargoes)
+    extensions: tuple[str, ...] = (".txt", ".json", ".jsonl", ".html", ".htm", ".csv", ".xlsx")  # else unsupported_format
+    # Near-duplicate detection: MinHash over word shingles of the cleaned body, LSH bands to find candidates.
+    near_duplicate_threshold: float = 0.5  # estimated Jaccard similarity at or above which a re-post is a duplicate
+    minhash_permutations: int = 128
+    minhash_bands: int = 32  # 32 bands of 4 rows: a pair at similarity 0.6 is a candidate with p > 0.98
+    shingle_words: int = 3
     # Analysis batches: small enough to stream, large enough to keep kiwi busy.
     batch_articles: int = 500
     workers: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
@@ -47,6 +55,11 @@ class Settings:
     @property
     def lock_path(self) -> Path:
         return self.db.with_name(self.db.name + ".lock")
+
+    def plausible_dates(self, today: date | None = None) -> tuple[date, date]:
+        """First and last publication day that is not implausible_date."""
+        today = today or date.today()
+        return date(self.min_published_year, 1, 1), today + timedelta(days=self.max_future_days)
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)

@@ -1,17 +1,19 @@
-"""Typed entity mentions in Korean sentences: gazetteer matches, country compounds, people by title.
+"""Typed entity mentions in Korean sentences: gazetteer names, country compounds, a CRF for unlisted names.
 
-Works on kiwi-analysed sentences (newsetl.nlp). Every mention carries character offsets
-into its sentence, the canonical entity it names (a reference id, or a discovered name)
-and how it was found.
+Works on kiwi-analysed sentences (newsetl.nlp). Every mention carries character offsets into its
+sentence, the canonical entity it names (a reference id, or a discovered name), how it was found,
+and for people the title and affiliation the sentence gives them.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from newsetl.gazetteer import Gazetteer, fold
-from newsetl.nlp import Sentence
+from newsetl import ner
+from newsetl.gazetteer import Entry, Gazetteer, fold
+from newsetl.nlp import Sentence, Token
 
 TITLES = (
     "대통령", "부통령", "총리", "부총리", "국무총리", "장관", "차관", "차관보", "대신", "경제산업상", "외무상", "방위상",
@@ -22,23 +24,66 @@ TITLES = (
     "총재", "부총재", "사무총장", "총장", "지사", "주지사", "시장", "군수", "구청장", "도지사", "당선인", "후보",
     "감독", "선수", "씨", "여사", "전무", "상무", "이사", "변호사", "판사", "검사", "특사", "특보", "고문", "상원의원",
     "하원의원", "하원의장", "원내대표", "정책위의장", "사무국장", "단장", "팀장", "총영사", "왕세자", "국왕", "여왕",
+    "산업안보차관", "부부장", "행정관", "차장", "부장", "조정관", "수반", "특별보좌관", "보좌관", "의원장", "지검장", "검찰총장",
 )
-_TITLE_RE = re.compile(
-    r"(?:" + "|".join(sorted(map(re.escape, TITLES), key=len, reverse=True)) + r")(?=$|[^가-힣A-Za-z])"
-)
+_TITLE_ALT = "|".join(sorted(map(re.escape, TITLES), key=len, reverse=True))
+_TITLE_RE = re.compile(r"(?:" + _TITLE_ALT + r")(?=$|[^가-힣A-Za-z])")
+_TITLE_END = re.compile(r"\s(" + _TITLE_ALT + r")$")
+_TITLE_BEFORE = re.compile(r"(" + _TITLE_ALT + r")\s+$")
+
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부황보"
 )
-_COMPOUND = re.compile(r"(?<![가-힣])([가-힣])((?:\s?[·ㆍ‧・]\s?[가-힣]){1,5})(?![가-힣])")
-_COMPOUND_PLAIN = frozenset({"한미", "한일", "한중", "미중", "미일", "중일", "한미일", "한중일", "북중", "북러", "한러", "미러"})
-_CHINA_DAE = re.compile(r"대\s?\(對\)\s?중(?:국)?|대중국|대중(?=\s?(?:수출|무역|제재|관세|견제|압박|정책|봉쇄|반도체|기술|투자|협상|전략|의존|외교|강경|공세|규제|적자|흑자))")
+# A dotted list of parties: 한·미·일, 한·사우디아라비아·베트남, EU·영은 (a particle may end the last one)
+_COMPOUND = re.compile(r"(?<![가-힣A-Za-z])[가-힣A-Za-z]+(?:\s?[·ㆍ‧・]\s?[가-힣A-Za-z]+){1,6}")
+_DOT = re.compile(r"\s?[·ㆍ‧・]\s?")
+_COMPOUND_PLAIN = frozenset({"한미", "한일", "한중", "미중", "미일", "중일", "한미일", "한중일", "북중", "북러", "한러",
+                             "미러", "중러", "한미중", "남북", "북일", "한중러", "북미일"})
+_COMPOUND_PLAIN_RE = re.compile(r"(?<![가-힣])(" + "|".join(sorted(_COMPOUND_PLAIN, key=len, reverse=True)) + ")")
+_EXTRA_ABBREV = {"남": "KR"}  # 남북: South and North (남 is not 한's alias elsewhere)
+# 對中: 대(對)중, 대중국, and bare 대중 only before a policy noun (대중 alone is 'the public').
+_CHINA_DAE = re.compile(
+    r"대\s?\(對\)\s?(중)(?:국)?|대(중국)|대(중)(?=\s?(?:수출|수입|무역|제재|관세|견제|압박|정책|봉쇄|반도체|기술|투자|협상|전략|"
+    r"의존|의존도|외교|강경|공세|규제|적자|흑자|견제|포위|디커플링|강경책|메시지|공조|통상))"
+)
+# Particles and endings that may follow a name inside one word, stacked ('엔비디아마저도', '중국과의', '미국산').
+_JOSA = (
+    "이라는", "이라고", "이라며", "에서는", "에서도", "에게는", "으로는", "으로서", "으로써", "까지도", "에서", "에게", "으로",
+    "까지", "부터", "마저", "조차", "처럼", "보다", "라는", "라고", "라며", "이나", "이며", "이고", "이다", "이었다", "였다",
+    "에는", "에도", "로는", "로서", "로써", "만큼", "같이", "께서", "대로", "밖에", "과의", "와의", "과도", "와도", "이란",
+    "은", "는", "이", "가", "을", "를", "과", "와", "의", "에", "도", "로", "만", "나", "며", "고", "란", "측", "산", "간",
+    "계", "발", "행", "판", "인", "들", "뿐", "께", "쪽", "내",
+)
+_PARTICLES = re.compile(r"(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r"){0,3}(?=[^가-힣]|$)")
+# After a name: an optional (age/party), up to four affiliation words, then the title ('산업부 장관이', '엔비디아 CEO').
+_ROLE_AFTER = re.compile(r"\s*(?:\([^)]{0,20}\)\s*)?((?:[^\s,.]+\s+){0,4}?)([^\s,.]*?)(" + _TITLE_ALT + r")"
+                         r"(?=(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r"){0,2}(?:[^가-힣A-Za-z]|$))")
+# Country and place names that are also everyday words: only a proper-noun reading counts.
+AMBIGUOUS_NAMES = frozenset({"이란", "인도", "수단", "오만", "가나", "말리", "차드", "기니", "토고", "통가", "가봉",
+                             "조지아", "요르단", "대구", "광주", "성주", "고성", "남해", "동해", "서해"})
+# An office title glued to its office ('과학기술정책실장', '질병관리본부장'): the office is the organization.
+_OFFICE_TAIL = re.compile(r"장(?=$|[^가-힣]|" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r")")
+_OFFICE_ENDS = ("실", "국", "처", "청", "원", "본부", "은행", "위원회", "위", "부", "단", "센터", "공사", "공단", "소", "관")
+_NOUNISH = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "SP", "SO", "SW", "W_SERIAL"})
+_PROPER_TAGS = frozenset({"NNP", "SL", "SH"})
+_WINDOW = 8  # units each side of an unlisted proper noun the pipeline runs the model on (a name is shorter)
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z가-힣\u4e00-\u9fff]")
 _PARTICLE_TAGS = frozenset({"JKS", "JKC", "JKG", "JKO", "JKB", "JKV", "JKQ", "JX", "JC"})
-_NOUNISH = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "SP", "SO", "SW"})
 ORG_SUFFIXES = (
     "위원회", "그룹", "전자", "통신", "은행", "증권", "연구원", "연구소", "협회", "재단", "대학교", "일보", "신문",
     "공사", "공단", "중공업", "화학", "에너지", "바이오", "제약", "건설", "자동차", "항공", "조선", "홀딩스", "테크놀로지스",
     "테크", "산업", "물산", "상사", "생명", "보험", "카드", "캐피탈", "방송", "통신사", "기구", "연합", "협의회", "당",
 )
+# ORG/LOC names that identify nothing by themselves (which government? which police?): mentions, never entities.
+GENERIC_NAMES = frozenset({
+    "정부", "당국", "경찰", "검찰", "법원", "군", "군당국", "국회", "여당", "야당", "행정부", "내각", "대법원", "헌법재판소",
+    "재판부", "소방당국", "방역당국", "보건당국", "금융당국", "외교당국", "국방당국", "수사당국", "교육당국", "구단", "회사",
+    "기업", "당", "본부", "위원회", "시", "도", "군청", "구청", "시청", "도청", "학교", "대학", "병원", "경찰서", "지검",
+    "지법", "고법", "청와대 관계자", "업계", "현지", "국내", "해외", "전국", "지역", "시장", "양국", "각국",
+})
+_GENERIC_TAIL = re.compile(r"(?:^|\s)(?:정부|당국|행정부|경찰|검찰|군|측|관계자)$")
+TYPE_FROM_KLUE = {"PS": "PERSON", "OG": "ORG", "LC": "LOCATION"}
+KLUE_FROM_TYPE = {"PERSON": "PS", "ORG": "OG", "COUNTRY": "LC", "LOCATION": "LC"}
 
 
 @dataclass(frozen=True)
@@ -49,107 +94,370 @@ class Mention:
     entity_type: str
     entity_id: str | None  # reference id; None for a discovered name
     name: str  # canonical name
-    method: str  # gazetteer | compound | title_pattern | suffix_pattern | alias
+    method: str  # gazetteer | compound | dae_china | title_pattern | suffix_pattern | alias | crf
+    title: str | None = None  # people: the title the sentence gives ('장관', 'CEO')
+    affiliation_id: str | None = None  # people: the organization (or country) of that title
+    # not a name span of its own (kept for linking): inside a longer name (한국 in '한국 정부'), or a compound
+    # letter the model does not read as a name ('한미 관계')
+    nested: bool = False
+    generic: bool = False  # a name that identifies nothing alone ('정부', '박' of '박모씨')
+    role_type: str | None = None  # how the sentence uses a listed name when the model says so (미국 as ORG)
+    confidence: float | None = None  # the model's, for names it found
 
     @property
     def key(self) -> str:
         return self.entity_id or f"new:{self.entity_type.lower()}:{self.name}"
 
 
-class Extractor:
-    def __init__(self, gazetteer: Gazetteer) -> None:
-        self.gaz = gazetteer
-        self._china = gazetteer.by_iso2.get("CN")
+def default_extractor(model_path: Path | None = None) -> Extractor:
+    from newsetl.config import Settings
+    from newsetl.gazetteer import cached
 
+    return Extractor(cached(str(Settings().reference_dir)), model_path=model_path)
+
+
+class Extractor:
+    def __init__(self, gazetteer: Gazetteer, model_path: Path | None = None, thorough: bool = True) -> None:
+        """`thorough=False` (the pipeline) runs the model only on sentences where kiwi reads a proper noun:
+        what it finds elsewhere ('경찰', '정부') never becomes an entity, and the skip saves a third of the time."""
+        self.gaz = gazetteer
+        self.surnames = SURNAMES
+        self.model_path = model_path
+        self.thorough = thorough
+        self._model = None
+        self._china = gazetteer.by_iso2.get("CN")
+        self._abbrev = dict(gazetteer.abbrev)
+        for letter, iso2 in _EXTRA_ABBREV.items():
+            if iso2 in gazetteer.by_iso2:
+                self._abbrev.setdefault(letter, gazetteer.by_iso2[iso2])
+
+    # -- inputs ---------------------------------------------------------------------------
+    def analyse(self, texts: list[str]) -> list[Sentence]:
+        """Each text as one analysed sentence (for training and tests; the pipeline splits sentences itself)."""
+        from newsetl.nlp import kiwi
+
+        out = []
+        for text, tokens in zip(texts, kiwi().tokenize(texts), strict=True):
+            out.append(Sentence(0, len(text), text, [Token(t.form, t.tag, t.start, t.start + t.len) for t in tokens]))
+        return out
+
+    def ner_inputs(self, sent: Sentence, matches: list[Mention] | None = None) -> tuple[list[ner.Unit], list[str]]:
+        """The CRF's units of a sentence and the gazetteer label of each (B-OG, I-LC, X for other types, O)."""
+        text, base = sent.text, sent.start
+        if matches is None:
+            tokinfo, matches = self._candidates(sent)
+            matches = matches + list(self._special(text, tokinfo))
+        toks = [(t.start - base, t.end - base, t.tag) for t in sent.tokens]
+        cuts = {m.start for m in matches} | {m.end for m in matches}
+        for s, e, tag in toks:
+            if tag == "NNP" and e - s == 2 and text[s] in SURNAMES and text[s + 1] == "모":
+                cuts.add(s + 1)  # 박모 씨: KLUE and readers take 박 as the name
+            elif tag.startswith("NN") and e - s >= 3 and text[e - 1] == "장" and text[s:e - 1].endswith(_OFFICE_ENDS):
+                cuts.add(e - 1)  # 외환은행장: the office is a name, 장 its head
+        us = ner.units(text, toks, cuts)
+        gaz = ["O"] * len(us)
+        for m in matches:
+            tag = KLUE_FROM_TYPE.get(m.entity_type, "X")
+            first = True
+            for i, u in enumerate(us):
+                if u.start >= m.start and u.end <= m.end:
+                    gaz[i] = ("B-" if first else "I-") + tag
+                    first = False
+        return us, gaz
+
+    # -- one sentence ----------------------------------------------------------------------
     def sentence(self, sent: Sentence, known_people: dict[str, Mention] | None = None) -> list[Mention]:
         """Mentions in one sentence; `known_people` maps surfaces of people seen earlier in the article."""
-        text, base = sent.text, sent.start
-        starts = {t.start - base for t in sent.tokens}
-        ends = {t.end - base for t in sent.tokens}
+        known = known_people if known_people is not None else {}
+        text = sent.text
+        tokinfo, gazetteer = self._candidates(sent)
+        specials = list(self._special(text, tokinfo))
         taken = [False] * len(text)
         found: list[Mention] = []
 
+        def free(s: int, e: int) -> bool:
+            return not any(taken[s:e])
+
         def claim(m: Mention) -> bool:
-            if any(taken[m.start:m.end]):
+            if not free(m.start, m.end):
                 return False
             for i in range(m.start, m.end):
                 taken[i] = True
             found.append(m)
             return True
 
-        for m in self._special(text):
+        crf = self._crf(sent, gazetteer + specials)
+        crf_at = {(c[0], c[1]): c[2] for c in crf}
+        # compound members share nothing: each letter is its own span, so every member is kept; a letter
+        # counts as a name span of its own ('<한>·<미>') only where the model reads one there too
+        for m in specials:
+            claim(m if m.method != "compound" or crf_at.get((m.start, m.end)) == "LC" else replace(m, nested=True))
+        for m in self._offices(text, gazetteer):
             claim(m)
-        for m in self._gazetteer(text, starts, ends):
+        # a statistical span that swallows listed names ('한국 정부', '서울 삼성동 그랜드 인터콘티넨탈')
+        # wins the span; the listed names inside stay, nested, for linking
+        for c in crf:
+            s, e, tag = c[:3]
+            inner = [g for g in gazetteer if s <= g.start and g.end <= e and (g.start, g.end) != (s, e)]
+            if inner and free(s, e) and not any(g.start < s < g.end or g.start < e < g.end for g in gazetteer) \
+                    and self._outer_ok(text, s, e, tag, inner):
+                # unlinked, the outer span is a reading convention ('미국 블랙록'), not an entity of its own
+                if claim(self._link(text, c, outer=True)):
+                    found.extend(replace(g, nested=True) for g in inner)
+        for m in gazetteer:
+            tag = crf_at.get((m.start, m.end))
+            if tag and {KLUE_FROM_TYPE.get(m.entity_type), tag} == {"LC", "OG"}:
+                m = replace(m, role_type=TYPE_FROM_KLUE[tag])  # 미국 acting as a government: an ORG in context
             claim(m)
-        for m in self._people(sent, known_people or {}):
+        people = list(self._people(sent, known))
+        # a name before a title is a person even where the model types it otherwise, if it looks like one
+        titled = {(m.start, m.end) for m in people
+                  if m.entity_id or (not m.name.endswith(_NOT_PERSON_TAILS)
+                                     and (_person_shaped(m.name) or self._all_proper(sent, m.start, m.end)))}
+        for c in crf:
+            if c[2] != "PS" and any(a < c[1] and c[0] < b for a, b in titled):
+                continue  # a title stands beside that name: a person, whatever type the model gives it
+            if free(c[0], c[1]):
+                if c[2] == "PS" and (c[0], c[1]) in titled:
+                    c = (*c[:3], 1.0, c[4])  # the model is unsure, but a title stands beside it: two signals agree
+                claim(self._link(text, c, known))
+        for m in people:
             claim(m)
-        for m in self._known(text, starts, ends, known_people or {}):
+        for m in self._known(text, tokinfo, known):
             claim(m)
         for m in self._org_forms(sent):
             claim(m)
-        return sorted(found, key=lambda m: (m.start, m.entity_type))
+        found = [self._with_role(text, m, found) if m.entity_type == "PERSON" else m for m in found]
+        # '헬버그 차관' after '제이컵 헬버그 미국 국무부 차관': the same role, so the same organization
+        first = {p.key: p for p in known.values()}
+        found = [replace(m, affiliation_id=first[m.key].affiliation_id)
+                 if m.entity_type == "PERSON" and m.title and not m.affiliation_id and m.key in first
+                 and first[m.key].title == m.title else m for m in found]
+        # a discovered one-word person needs a Korean surname or a title beside it ('헬버그 차관'), else
+        # it is more often a word the model mistook ('풀스택')
+        found = [replace(m, generic=True) if m.entity_type == "PERSON" and not m.entity_id and not m.title
+                 and not _person_shaped(m.name) else m for m in found]
+        return sorted(found, key=lambda m: (m.start, m.nested, m.entity_type))
+
+    @staticmethod
+    def _all_proper(sent: Sentence, s: int, e: int) -> bool:
+        toks = [t for t in sent.tokens if s <= t.start - sent.start < e]
+        return bool(toks) and all(t.tag == "NNP" for t in toks)
+
+    def _candidates(self, sent: Sentence) -> tuple[dict[int, tuple[int, str]], list[Mention]]:
+        base = sent.start
+        tokinfo: dict[int, tuple[int, str]] = {}
+        for t in sent.tokens:
+            tokinfo.setdefault(t.start - base, (t.end - base, t.tag))
+        return tokinfo, list(self._gazetteer(sent.text, tokinfo))
 
     # -- reference names ---------------------------------------------------------------
-    def _gazetteer(self, text: str, starts: set[int], ends: set[int]):
+    def _gazetteer(self, text: str, tokinfo: dict[int, tuple[int, str]]):
         folded = fold(text)
-        i = 0
-        while i < len(folded):
-            if i not in starts and not (i > 0 and not folded[i - 1].isalnum()):
-                i += 1
+        n = len(folded)
+        ends = {e for e, _ in tokinfo.values()}
+        # names start where a kiwi token starts or after a non-alphanumeric character
+        starts = sorted(set(tokinfo) | {m.end() for m in _NON_ALNUM.finditer(folded)} | {0})
+        pos = 0
+        for i in starts:
+            if i < pos or i >= n:
                 continue
-            for length in self.gaz.lengths.get(folded[i], ()):
+            c = folded[i]
+            if c.isspace() or (_is_latin(c) and i > 0 and _is_latin_alnum(folded[i - 1])):
+                continue  # FT inside FTA, KT inside KTX: Latin names start and end at Latin word edges
+            lengths = self.gaz.lengths.get(c)
+            if not lengths:
+                continue
+            hit = None
+            for length in lengths:
                 end = i + length
-                if end > len(folded) or (end not in ends and end < len(folded) and folded[end].isalnum()
-                                         and not _particle_follows(text, end)):
+                if end > n:
                     continue
                 entity_id = self.gaz.surfaces.get(folded[i:end])
-                if entity_id:
-                    e = self.gaz.entries[entity_id]
-                    yield Mention(i, end, text[i:end], e.entity_type, e.entity_id, e.name, "gazetteer")
-                    i = end - 1
-                    break
-            i += 1
+                if not entity_id or not self._edge_ok(text, i, end, ends, tokinfo):
+                    continue
+                e = self.gaz.entries[entity_id]
+                if folded[i:end] in AMBIGUOUS_NAMES and not _proper_reading(text, i, end, tokinfo):
+                    continue
+                hit = Mention(i, end, text[i:end], e.entity_type, e.entity_id, e.name, "gazetteer")
+                break
+            if hit:
+                yield hit
+                pos = hit.end
 
-    def _special(self, text: str):
-        """Compounds (한·미·일, 미중) as one mention per member country, and 對中 readings of 대중."""
+    @staticmethod
+    def _edge_ok(text: str, i: int, end: int, ends: set[int], tokinfo: dict[int, tuple[int, str]]) -> bool:
+        last = text[end - 1]
+        nxt = text[end] if end < len(text) else ""
+        if _is_latin_alnum(last) and nxt and _is_latin_alnum(nxt):
+            return False
+        if not nxt or not nxt.isalnum() or not ("가" <= nxt <= "힣"):
+            return True
+        if end in ends and _PARTICLES.match(text, end):
+            return True
+        if _PARTICLES.match(text, end):
+            return True
+        # an office glued to its head's title: 과학기술정책실장, 질병관리본부장
+        return bool(_OFFICE_TAIL.match(text, end)) and ("가" <= last <= "힣")
+
+    def _offices(self, text: str, gazetteer: list[Mention]):
+        """'백악관 과학기술정책실장': the office as an organization (the gazetteer matched it glued to 장)."""
+        return [m for m in gazetteer if m.entity_type == "ORG" and _OFFICE_TAIL.match(text, m.end)]
+
+    def _special(self, text: str, tokinfo: dict[int, tuple[int, str]]):
+        """Each member of a compound (한·미·일, 미중) as its own one-letter mention, and 對中 readings of 대중."""
         if self._china:
+            china = self.gaz.entries[self._china]
             for m in _CHINA_DAE.finditer(text):
-                yield Mention(m.start(), m.end(), m.group(), "COUNTRY", self._china, self.gaz.entries[self._china].name,
-                              "compound")
+                g = next(k for k in (1, 2, 3) if m.group(k))
+                yield Mention(m.start(g), m.end(g), m.group(g), "COUNTRY", china.entity_id, china.name, "dae_china")
         for m in _COMPOUND.finditer(text):
-            letters = [m.group(1), *re.findall(r"[가-힣]", m.group(2))]
-            yield from self._members(text, m.start(), m.end(), letters)
-        for m in re.finditer(r"(?<![가-힣])([가-힣]{2,3})(?=[^가-힣]|$|[은는이가과와의도를을])", text):
-            if m.group(1) in _COMPOUND_PLAIN:
-                yield from self._members(text, m.start(1), m.end(1), list(m.group(1)))
+            yield from self._dotted(text, m.start(), m.group())
+        ends = {e for e, _ in tokinfo.values()}
+        for m in _COMPOUND_PLAIN_RE.finditer(text):
+            end = m.end()
+            if end in ends or _PARTICLES.match(text, end) or end == len(text):
+                yield from self._members(text, list(range(m.start(), end)))
 
-    def _members(self, text: str, start: int, end: int, letters: list[str]):
-        ids = [self.gaz.abbrev.get(ch) for ch in letters]
+    def _dotted(self, text: str, start: int, group: str):
+        """One-letter members of a dotted list whose every member is a party ('한·사우디아라비아·베트남');
+        longer members are left to the gazetteer pass."""
+        members, pos = [], 0
+        for d in _DOT.finditer(group):
+            members.append((start + pos, group[pos:d.start()]))
+            pos = d.end()
+        last = group[pos:]
+        stem = last if self._party(last) else _strip_josa_any(last)
+        members.append((start + pos, stem))
+        if not all(self._party(w) for _, w in members):
+            return
+        letters = [(p, w) for p, w in members if len(w) == 1]
+        if not letters:
+            return
+        seen = set()
+        for _p, w in letters:
+            entity_id = self._abbrev[w]
+            if entity_id in seen:
+                return
+            seen.add(entity_id)
+        for p, w in letters:
+            e = self.gaz.entries[self._abbrev[w]]
+            yield Mention(p, p + 1, w, "COUNTRY", e.entity_id, e.name, "compound")
+
+    def _party(self, word: str) -> bool:
+        if len(word) == 1:
+            return word in self._abbrev
+        entry = self.gaz.lookup(word)
+        return bool(entry) and entry.entity_type in ("COUNTRY", "ORG")
+
+    def _members(self, text: str, positions: list[int]):
+        ids = [self._abbrev.get(text[p]) for p in positions]
         if len(set(ids)) != len(ids) or not all(ids):
             return
-        for entity_id in ids:
+        for p, entity_id in zip(positions, ids, strict=True):
             e = self.gaz.entries[entity_id]
-            yield Mention(start, end, text[start:end], "COUNTRY", entity_id, e.name, "compound")
+            yield Mention(p, p + 1, text[p], "COUNTRY", entity_id, e.name, "compound")
+
+    # -- the statistical model -----------------------------------------------------------
+    def _crf(self, sent: Sentence, matches: list[Mention]) -> list[tuple[int, int, str, float, bool]]:
+        """The model's spans: (start, end, PS|OG|LC, confidence, whether kiwi reads a proper noun in it)."""
+        if self._model is None:
+            self._model = ner.tagger(self.model_path) or False
+        model = self._model
+        if not model or not sent.tokens:
+            return []
+        base = sent.start
+        uncovered = None
+        if not self.thorough:
+            # the pipeline keeps only names with a proper noun in them; where every proper noun is already a
+            # listed name, the model has nothing to add, and elsewhere it needs only a window around them
+            covered = [(m.start, m.end) for m in matches]
+            uncovered = [t.start - base for t in sent.tokens if t.tag in _PROPER_TAGS
+                         and not any(s <= t.start - base < e for s, e in covered)]
+            if not uncovered:
+                return []
+        us, gaz = self.ner_inputs(sent, matches)
+        windows = [(0, len(us))]
+        if uncovered is not None and len(us) > 2 * _WINDOW:
+            at = [i for i, u in enumerate(us) if any(u.start <= p < u.end for p in uncovered)]
+            windows = []
+            for i in at:
+                lo, hi = max(0, i - _WINDOW), min(len(us), i + _WINDOW + 1)
+                if windows and lo <= windows[-1][1]:
+                    windows[-1] = (windows[-1][0], hi)
+                else:
+                    windows.append((lo, hi))
+        out = []
+        for lo, hi in windows:
+            for s, e, tag, conf in ner.predict(sent.text, us[lo:hi], gaz[lo:hi], self.surnames, model):
+                if not sent.text[s:e].strip():
+                    continue
+                proper = any(t.tag in _PROPER_TAGS for t in sent.tokens if s <= t.start - base < e)
+                out.append((s, e, tag, conf, proper))
+        return out
+
+    def _outer_ok(self, text: str, s: int, e: int, tag: str, inner: list[Mention]) -> bool:
+        # the model's longer span is trusted when it is a different kind of thing than the listed parts
+        # ('한국 정부' an org around a country); a listed org inside a longer org span is the model's error
+        # as often as not, so the listed name keeps it
+        return not (len(inner) == 1 and KLUE_FROM_TYPE.get(inner[0].entity_type) == tag and tag != "LC")
+
+    def _link(self, text: str, span: tuple, known: dict[str, Mention] | None = None, outer: bool = False) -> Mention:
+        """A model span as a mention: the reference entity it names, a person seen before, or a discovered name.
+
+        A discovered name is `generic` (kept out of the entity tables) when it identifies nobody alone
+        ('정부', a bare surname), wraps listed names, or has no proper noun in kiwi's reading.
+        """
+        s, e, tag, conf, proper = span
+        surface = text[s:e]
+        name = _clean(surface)
+        entry = self.gaz.lookup(name) or self.gaz.lookup(_strip_josa(name))
+        if entry and KLUE_FROM_TYPE.get(entry.entity_type, "X") == tag:
+            return Mention(s, e, surface, entry.entity_type, entry.entity_id, entry.name, "crf", confidence=conf)
+        title = None
+        if tag == "PS":
+            t = _TITLE_END.search(name)  # KLUE-style spans may carry the title: '배 부총리', '윤 선수'
+            if t and t.start() > 0:
+                name, title = name[:t.start()].strip(), t.group(1)
+            if known and name in known:
+                p = known[name]
+                return Mention(s, e, surface, "PERSON", p.entity_id, p.name, "alias", title=title, confidence=conf)
+        generic = (outer or not proper or name in GENERIC_NAMES or bool(_GENERIC_TAIL.search(name))
+                   or len(name) < 2 or not re.search(r"[가-힣A-Za-z]", name))
+        return Mention(s, e, surface, TYPE_FROM_KLUE[tag], None, name, "crf", title=title, generic=generic,
+                       confidence=conf)
 
     # -- people ---------------------------------------------------------------------------
     def _people(self, sent: Sentence, known: dict[str, Mention]):
         """'안덕근 산업부 장관', '지나 러몬도 미국 상무부 장관', '젠슨 황 엔비디아 CEO', '헬버그 차관'."""
         text, base = sent.text, sent.start
         words = _eojeols(text)
-        for idx, (w0, w1, word) in enumerate(words):
+        for idx, (_w0, _w1, word) in enumerate(words):
             title = _TITLE_RE.match(word) or _TITLE_RE.search(_strip_tail(word))
             if not title or idx == 0:
                 continue
             # the noun run before the title: name (+ affiliation), no particles, at most 7 words back
             run = []
+            garbled = 0
             for j in range(idx - 1, max(-1, idx - 8), -1):
                 pw0, pw1, pword = words[j]
-                if not _bare_noun(sent, base, pw0, pw1) or pword.endswith((",", ".")):
+                if pword.endswith((",", ".")):
+                    break
+                if not _bare_noun(sent, base, pw0, pw1):
+                    # kiwi cuts unknown foreign names oddly (카롤리/NNG + 나/JC, 아난야/NNG + 이/VCP + 라오/EF):
+                    # a Hangul word with no predicate and no case particle in it, before a name word, is a name part
+                    if run and garbled < 2 and _garbled_name_word(_tokens_in(sent, base, pw0, pw1), pword):
+                        run.insert(0, (pw0, pw1, pword))
+                        garbled += 1
+                        continue
                     break
                 run.insert(0, (pw0, pw1, pword))
             # affiliation words on the right are reference names or common nouns; the name is what is left
-            while run and (self.gaz.lookup(_clean(run[-1][2])) or run[-1][2] in self.gaz.abbrev
-                           or _is_common(sent, base, run[-1][0], run[-1][1])):
+            # (kiwi reads an unknown Korean name as a common noun: the last word standing stays if name-shaped)
+            while run and not _token_crosses_into(sent, base, run[-1][0]) \
+                    and (self.gaz.lookup(_clean(run[-1][2])) or run[-1][2] in self.gaz.abbrev
+                           or (_is_common(sent, base, run[-1][0], run[-1][1])
+                               and not (len(run) == 1 and _korean_full_name(_clean(run[0][2]))))):
                 run.pop()
             run = run[-2:]
             if not run:
@@ -168,15 +476,40 @@ class Extractor:
             if entry and entry.entity_type == "PERSON":
                 yield Mention(n0, n1, text[n0:n1], "PERSON", entry.entity_id, entry.name, "gazetteer")
             elif not entry:
-                yield Mention(n0, n1, text[n0:n1], "PERSON", None, name, "title_pattern")
+                yield Mention(n0, n1, text[n0:n1], "PERSON", None, name, "title_pattern",
+                              generic=len(name) < 2)
 
-    def _known(self, text: str, starts: set[int], ends: set[int], known: dict[str, Mention]):
+    def _known(self, text: str, tokinfo: dict[int, tuple[int, str]], known: dict[str, Mention]):
+        ends = {e for e, _ in tokinfo.values()}
         for surface, person in known.items():
             if len(surface) < 2:
                 continue
             for m in re.finditer(re.escape(surface), text):
-                if m.start() in starts and (m.end() in ends or _particle_follows(text, m.end())):
+                if m.start() in tokinfo and (m.end() in ends or _PARTICLES.match(text, m.end())):
                     yield Mention(m.start(), m.end(), m.group(), "PERSON", person.entity_id, person.name, "alias")
+
+    def _with_role(self, text: str, person: Mention, found: list[Mention]) -> Mention:
+        """The title and affiliation written next to a person: '안덕근 산업부 장관', '젠슨 황 엔비디아 CEO'."""
+        tail = text[person.end:person.end + 60]
+        m = _ROLE_AFTER.match(tail)
+        title = affiliation = None
+        if m and not re.search(r"[은는이가을를와과의에도]$", (m.group(1) or "").strip()):
+            title = m.group(3)
+            lo, hi = person.end + m.start(1), person.end + m.start(3)
+            orgs = [f for f in found if lo <= f.start < hi and f.entity_type in ("ORG", "COUNTRY") and f.entity_id]
+            orgs = [f for f in orgs if not f.nested] or orgs
+            org = next((f for f in reversed(orgs) if f.entity_type == "ORG"), None) or (orgs[-1] if orgs else None)
+            affiliation = org.entity_id if org else None
+            if re.search(r"[가-힣]{2,}$", m.group(2) or "") and not org:
+                title = m.group(2) + title  # '산업안보' + '차관': a compound title
+        if not title:
+            before = text[max(0, person.start - 30):person.start]
+            b = _TITLE_BEFORE.search(before)
+            if b:
+                title = b.group(1)
+        if title == person.text:
+            title = None
+        return replace(person, title=title, affiliation_id=affiliation) if title or affiliation else person
 
     # -- organizations by form ---------------------------------------------------------------
     def _org_forms(self, sent: Sentence):
@@ -190,6 +523,52 @@ class Extractor:
                 yield Mention(s, e, text[s:e], "ORG", None, form, "suffix_pattern")
 
 
+def _is_latin(c: str) -> bool:
+    return "a" <= c <= "z" or "A" <= c <= "Z"
+
+
+def _is_latin_alnum(c: str) -> bool:
+    return _is_latin(c) or "0" <= c <= "9"
+
+
+def _proper_reading(text: str, i: int, end: int, tokinfo: dict[int, tuple[int, str]]) -> bool:
+    """이란 is Iran only where kiwi reads a proper noun there (not '전략이란', '인도를 받다', '인도적')."""
+    tok = tokinfo.get(i)
+    if not tok or tok[0] != end or tok[1] != "NNP":
+        return False
+    return not text.startswith("적", end)
+
+
+def _person_shaped(name: str) -> bool:
+    parts = name.split()
+    if len(parts) > 1:
+        return all(re.fullmatch(r"[가-힣A-Za-z.\-]+", p) for p in parts)
+    return bool(re.fullmatch(r"[가-힣]{2,4}", name)) and name[0] in SURNAMES
+
+
+def _garbled_name_word(toks: list[Token], word: str) -> bool:
+    if not re.fullmatch(r"[가-힣]{2,6}", word) or not toks or word in TITLES:
+        return False
+    if toks[-1].tag in ("JC", "JX") and toks[-1].form != "나":
+        return False  # 장관은, 차관도: a real particle
+    return not any(t.tag in ("VV", "VA", "VX", "XSV", "XSA", "MAG", "MAJ") or t.tag.startswith("JK") for t in toks)
+
+
+def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:
+    """A kiwi token that starts in the word before and runs into this one ('에밀리 하트' + 웰): one name."""
+    return any(t.start - base < w0 < t.end - base for t in sent.tokens)
+
+
+_NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
+_NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
+
+
+def _korean_full_name(word: str) -> bool:
+    """Surname + two syllables ('강지석'): kiwi reads an unknown one as a common noun."""
+    return len(word) == 3 and word[0] in SURNAMES and bool(re.fullmatch(r"[가-힣]{3}", word)) \
+        and word not in _NOT_NAMES
+
+
 def _eojeols(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
 
@@ -198,8 +577,18 @@ def _strip_tail(word: str) -> str:
     return re.sub(r"[은는이가을를과와의에도께서,.]+$", "", word)
 
 
+def _strip_josa_any(word: str) -> str:
+    m = re.search(r"(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r")$", word)
+    return word[:m.start()] if m and m.start() >= 1 else word
+
+
+def _strip_josa(name: str) -> str:
+    m = re.search(r"(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r")$", name)
+    return name[:m.start()] if m and m.start() >= 2 else name
+
+
 def _clean(name: str) -> str:
-    return re.sub(r"\([^)]*\)", "", name).strip(" ,()")
+    return re.sub(r"\([^)]*\)", "", name).strip(" ,()'\"‘’“”")
 
 
 def _tokens_in(sent: Sentence, base: int, w0: int, w1: int):
@@ -217,11 +606,6 @@ def _is_common(sent: Sentence, base: int, w0: int, w1: int) -> bool:
     return bool(toks) and all(t.tag in ("NNG", "NNB", "SN", "XSN") for t in toks)
 
 
-def _particle_follows(text: str, end: int) -> bool:
-    return bool(re.match(r"(?:은|는|이|가|을|를|과|와|의|에|에서|에게|도|로|으로|만|까지|부터|측|산|간|계|)(?:[^가-힣]|$)",
-                         text[end:end + 4]))
-
-
 def _plausible_name(name: str, title: str, known: dict[str, Mention]) -> bool:
     if name in known:
         return True
@@ -234,3 +618,7 @@ def _plausible_name(name: str, title: str, known: dict[str, Mention]) -> bool:
             return syllables >= 2 and (parts[0][0] in SURNAMES or syllables >= 3)
         return False
     return all(len(p) <= 6 for p in parts)
+
+
+def entry_of(gaz: Gazetteer, entity_id: str | None) -> Entry | None:
+    return gaz.entries.get(entity_id) if entity_id else None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -87,3 +90,81 @@ def load(reference_dir: Path) -> Gazetteer:
 @lru_cache(maxsize=4)
 def cached(reference_dir: str) -> Gazetteer:
     return load(Path(reference_dir))
+
+
+# -- curation: discovered names for review, and promotion into the reference CSVs -------------
+SEED_FOR_TYPE = {"ORG": "organizations", "PERSON": "people", "LOCATION": "locations", "COMMODITY": "commodities",
+                 "TECHNOLOGY": "technologies", "PROGRAM": "programs"}
+ID_PREFIX = {"organizations": "org", "people": "person", "locations": "loc", "commodities": "commodity",
+             "technologies": "tech", "programs": "program"}
+
+
+class CurationError(ValueError):
+    """A promotion that would make the reference data wrong (unknown type, a name already listed)."""
+
+
+def discovered(con, min_articles: int = 1, limit: int = 50) -> list[dict]:
+    """Discovered names (not in the reference data) with counts and an example sentence, most reported first."""
+    rows = con.execute("""
+        with examples as (
+            select m.entity_id, any_value(s.text) as example
+            from marts.fct_entity_mention m
+            join intermediate.int_articles__deduplicated a on a.article_id = m.article_id
+            join intermediate.int_sentences s on s.text_sha = a.text_sha and s.sentence_idx = m.sentence_idx
+            group by m.entity_id
+        )
+        select e.entity_id, e.name, e.entity_type, e.article_count, e.mention_count, e.first_seen, e.last_seen,
+               examples.example
+        from marts.dim_entity e left join examples using (entity_id)
+        where e.discovered and e.article_count >= ?
+        order by e.article_count desc, e.mention_count desc, e.name
+        limit ?
+    """, [min_articles, limit]).fetchall()
+    keys = ("entity_id", "name", "entity_type", "article_count", "mention_count", "first_seen", "last_seen", "example")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def promote(reference_dir: Path, name: str, entity_type: str, name_en: str = "", aliases: list[str] | None = None,
+            extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Append a reference row for a discovered name to the right seeds/reference CSV (kept sorted by id)."""
+    etype = entity_type.upper()
+    if etype == "COUNTRY":
+        raise CurationError("countries come from babel/pycountry: edit scripts/build_countries.py and rerun it")
+    stem = SEED_FOR_TYPE.get(etype)
+    if not stem:
+        raise CurationError(f"unknown type {entity_type!r}: use one of {', '.join(SEED_FOR_TYPE)}")
+    name = name.strip()
+    if not name:
+        raise CurationError("the name is empty")
+    existing = load(reference_dir)
+    for surface in [name, *(aliases or [])]:
+        if existing.lookup(surface):
+            owner = existing.lookup(surface)
+            raise CurationError(f"{surface!r} already names {owner.entity_id} ({owner.name})")
+    path = reference_dir / f"{stem}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    slug = re.sub(r"[^a-z0-9]+", "_", (name_en or "").lower()).strip("_")
+    if not slug:
+        slug = "x" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]  # no English name yet: a stable id
+    entity_id = f"{ID_PREFIX[stem]}:{slug}"
+    if any(r["entity_id"] == entity_id for r in rows):
+        raise CurationError(f"{entity_id} exists already in {path.name}: give another --name-en")
+    row = dict.fromkeys(header, "")
+    row.update({"entity_id": entity_id, "name": name, "name_en": name_en or name, "entity_type": etype,
+                "aliases": "|".join(a for a in (aliases or []) if a and a != name)})
+    for key, value in (extra or {}).items():
+        if key not in header:
+            raise CurationError(f"{path.name} has no column {key!r}")
+        row[key] = value or ""
+    rows.append(row)
+    rows.sort(key=lambda r: r["entity_id"])
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    cached.cache_clear()
+    return row

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 NOUNS = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "W_SERIAL"})
 
@@ -17,8 +19,7 @@ _kiwi = None
 _kiwi_pid = None
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     form: str
     tag: str
     start: int  # offsets into the analysed text
@@ -48,18 +49,27 @@ def kiwi(num_workers: int | None = None):
 
 def split_sentences(texts: list[str]) -> list[list[Sentence]]:
     """Sentences with their tokens for each text; one kiwi pass (list input uses its thread pool)."""
+    return list(iter_sentences(texts))
+
+
+def iter_sentences(texts: list[str]) -> Iterator[list[Sentence]]:
+    """Like split_sentences, one text at a time: kiwi keeps analysing the next texts in its threads
+    while the caller works on this one."""
     if not texts:
-        return []
-    analysed = kiwi().split_into_sents(texts, return_tokens=True)
-    out: list[list[Sentence]] = []
-    for text, sentences in zip(texts, analysed, strict=True):
-        doc = []
-        for s in sentences:
-            tokens = [Token(t.form, t.tag, t.start, t.start + t.len) for t in s.tokens]
+        return
+    for text, sentences in zip(texts, kiwi().tokenize(texts, split_sents=True), strict=True):
+        doc: list[Sentence] = []
+        for sent in sentences:
+            if not sent:
+                continue
+            tokens = [Token(t.form, t.tag, t.start, t.start + t.len) for t in sent]
+            start, end = tokens[0].start, max(t.end for t in tokens)
             # kiwi can run a sentence across a line break (a headline without a full stop); lines are hard breaks
-            doc.extend(_split_lines(text, s.start, s.end, tokens))
-        out.append(doc)
-    return out
+            if "\n" in text[start:end]:
+                doc.extend(_split_lines(text, start, end, tokens))
+            else:
+                doc.append(Sentence(start, end, text[start:end], tokens))
+        yield doc
 
 
 def _split_lines(text: str, start: int, end: int, tokens: list[Token]) -> list[Sentence]:

@@ -87,6 +87,16 @@ create table if not exists audit.validation_results (
     sample varchar,
     checked_at timestamp
 );
+create table if not exists audit.validation_suites (
+    run_id varchar not null,
+    suite varchar not null,
+    model varchar,
+    rows_checked bigint,
+    seconds double,
+    success boolean,
+    descriptions json,
+    gx_result json
+);
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,73 @@ def test_sample_ingests_five_articles(tmp_path):
 def test_missing_source_raises_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="no such file or folder"):
         _run(tmp_path, tmp_path / "missing")
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with warehouse.connect(db) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_one_bad_record_costs_only_itself_and_details_name_it_once(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    good = '{"id": "%s", "source": "연합뉴스", "published_at": "2025-10-29 09:00", "body": "미국이 수출 통제를 강화했다."}'
+    lines = [good % "g1", good % "g2", good[:40], good.replace("2025-10-29", "2099-07-15") % "late", good % "g3",
+             '{"id": "chrome", "published_at": "2025-10-29", "body": "기사 스크랩\\n공유\\nⓒ 연합뉴스, 무단전재 및 재배포 금지"}']
+    (src / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stats, articles, _ = _run(tmp_path, src)
+    assert stats.articles_new == 3 and stats.records_read == 6
+    rows = _rows(tmp_path / "w.duckdb", "select source_record, reason, detail from raw.quarantine order by 1")
+    assert [(r, reason) for r, reason, _ in rows] == [(2, "unparsable"), (3, "implausible_date"), (5, "boilerplate_only")]
+    details = [d for _, _, d in rows]
+    assert details[0].startswith("line 3: JSON ends") and "record" not in details[0]  # the reader's words, once
+    assert details[1] == "line 4: publication date 2099-07-15 (from the metadata) is outside " \
+                         f"1990-01-01..{(date.today() + timedelta(days=1)).isoformat()}"
+    assert details[2].startswith("line 6: nothing is left after removing page chrome")
+
+
+def test_limits_are_settings(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "big.txt").write_text("미국이 수출 통제를 강화했다. " * 50, encoding="utf-8")
+    (src / "page.html").write_text("<html><body><p>한국과 미국이 회담했다.</p></body></html>", encoding="utf-8")
+    (src / "old.txt").write_text("---\npublished_at: 1995-05-01\n---\n한국과 미국이 회담했다.\n", encoding="utf-8")
+    settings = Settings().with_(db=tmp_path / "w.duckdb", sources=(src,), max_file_bytes=1000,
+                                extensions=(".txt",), min_published_year=2000)
+    with warehouse.connect(settings.db) as con:
+        warehouse.ensure_schema(con)
+        stats = ingest(con, settings, "r1")
+        rows = con.execute("select regexp_extract(source_path, '[^/]+$'), reason, detail from raw.quarantine "
+                           "order by 1").fetchall()
+    assert stats.articles_new == 0
+    assert [(name, reason) for name, reason, _ in rows] == [
+        ("big.txt", "too_large"), ("old.txt", "implausible_date"), ("page.html", "unsupported_format")]
+    assert rows[0][2] == "2,050 bytes is over the 1,000-byte limit"
+    assert rows[2][2].startswith("extension .html is not one of .txt")
+
+
+def test_a_file_that_cannot_be_read_is_quarantined_and_the_run_goes_on(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "gone.txt").symlink_to(src / "missing.txt")
+    (src / "ok.txt").write_text("미국이 수출 통제를 강화했다.\n", encoding="utf-8")
+    stats, articles, quarantine = _run(tmp_path, src)
+    assert [Path(p).name for p, _, _ in articles] == ["ok.txt"]
+    assert [(Path(p).name, r, d) for p, r, d in quarantine] == [("gone.txt", "unreadable",
+                                                                   "cannot be read: No such file or directory")]
+
+
+def test_a_file_changed_back_is_a_new_version_and_reading_it_again_adds_nothing(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    target = src / "a.txt"
+    first, second = "미국이 중국에 대한 수출 통제를 발표했다.\n", "미국이 중국에 대한 수출 통제를 강화한다고 밝혔다.\n"
+    counts = []
+    for run_id, text in (("r1", first), ("r2", second), ("r3", first), ("r4", first)):
+        target.write_text(text, encoding="utf-8")
+        stats, _, _ = _run(tmp_path, src, run_id)
+        counts.append((stats.articles_new, stats.versions_new, stats.articles_known))
+    assert counts == [(1, 0, 0), (1, 1, 0), (1, 1, 0), (0, 0, 1)]
+    rows = _rows(tmp_path / "w.duckdb", "select article_id, content_sha256, run_id from raw.articles order by ingested_at")
+    assert [r[2] for r in rows] == ["r1", "r2", "r3"]
+    assert rows[0][1] == rows[2][1] and rows[0][0] != rows[2][0]  # same bytes, another version: another id

@@ -1,6 +1,7 @@
 /*
 kind: view
 description: Violations - events with no evidence sentence (every fact must be traceable to a sentence).
+tags: [checks]
 */
 select events.*
 from marts.fct_event as events

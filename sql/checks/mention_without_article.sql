@@ -1,6 +1,7 @@
 /*
 kind: view
 description: Violations - entity and event mentions whose article is missing from dim_article (should be empty).
+tags: [checks]
 */
 with
 

@@ -1,6 +1,7 @@
 /*
 kind: view
 description: Violations - event participants whose entity is missing from dim_entity (should be empty).
+tags: [checks]
 */
 select participants.*
 from marts.fct_event_participant as participants

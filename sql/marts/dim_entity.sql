@@ -2,6 +2,18 @@
 kind: table
 grain: [entity_id]
 description: One row per entity mentioned anywhere: canonical Korean name, English name, type, Wikidata id, aliases, first and last seen, counts. Names not in the reference data are flagged discovered.
+tags: [marts, entities]
+columns:
+    entity_id: varchar
+    name: varchar
+    name_en: varchar
+    entity_type: varchar
+    wikidata_id: varchar
+    aliases: varchar[]
+    first_seen: date
+    last_seen: date
+    article_count: bigint
+    mention_count: bigint
 */
 with
 
@@ -34,7 +46,7 @@ observed as (
         max(articles.seen_date) as last_seen,
         count(distinct mentions.article_id) as article_count,
         count(*) as mention_count,
-        list_sort(list_distinct(list(mentions.surface) filter (where mentions.method <> 'compound'))) as surfaces
+        list_sort(list_distinct(list(mentions.surface) filter (where mentions.method not in ('compound', 'dae_china')))) as surfaces
     from mentions
     inner join articles on mentions.article_id = articles.article_id
     group by mentions.entity_id

@@ -1,59 +1,72 @@
 /*
 kind: table
 grain: [event_id]
-description: One row per real-world event however many sentences and articles report it: PLOVER type, mode, date with precision, status, first report and article count.
+description: One row per real-world event however many sentences and articles report it: PLOVER type, mode, context, date with precision, status, first report, article and mention counts, and flags for mentions that are no new fact (background, negated, hypothetical).
+tags: [marts, events]
+columns:
+    event_id: varchar
+    event_type: varchar
+    mode: varchar
+    event_date: date
+    date_precision: varchar
+    status: varchar
+    summary: varchar
+    first_reported_date: date
+    article_count: bigint
 */
 with
 
-candidates as (
+mentions as (
     select * from intermediate.int_events
 ),
 
-dated as (
-    select
-        event_id,
-        event_date,
-        date_precision,
-        row_number() over (
-            partition by event_id
-            order by case date_precision when 'day' then 0 when 'month' then 1 when 'year' then 2 else 3 end,
-                     event_date
-        ) as rank
-    from candidates
+primary_mentions as (
+    select * from mentions where is_primary
 ),
 
-events as (
+counts as (
     select
         event_id,
-        any_value(event_type) as event_type,
-        mode(mode) as mode,
-        mode(context) as context,
-        bool_and(status = 'planned') as all_planned,
-        bool_and(is_background) as is_background,
         min(published_date) as first_reported_date,
+        max(published_date) as last_reported_date,
         count(distinct article_id) as article_count,
-        count(*) as mention_count,
-        arg_min(evidence, article_id || lpad(cast(sentence_idx as varchar), 6, '0')) as first_evidence
-    from candidates
+        count(distinct (article_id, sentence_idx)) as mention_count,
+        -- a headline restates its lead; the body decides what kind of report this is
+        bool_and(is_background) filter (where not is_title) as is_background,
+        bool_and(is_negated) as is_negated,
+        bool_and(is_hypothetical) as is_hypothetical,
+        list_sort(list_distinct(flatten(list(contexts)))) as contexts
+    from mentions
     group by event_id
 ),
 
 final as (
     select
-        events.event_id,
-        events.event_type,
-        events.mode,
-        dated.event_date,
-        coalesce(dated.date_precision, 'none') as date_precision,
-        case when events.all_planned then 'planned' else 'reported' end as status,
-        left(events.first_evidence, 240) as summary,
-        events.first_reported_date,
-        events.article_count,
-        events.mention_count,
-        events.context,
-        events.is_background
-    from events
-    left join dated on events.event_id = dated.event_id and dated.rank = 1
+        -- ids
+        primary_mentions.event_id,
+        -- what
+        primary_mentions.event_type,
+        primary_mentions.mode,
+        primary_mentions.context,
+        counts.contexts,
+        -- when
+        primary_mentions.event_date,
+        primary_mentions.date_precision,
+        primary_mentions.date_text,
+        primary_mentions.event_status as status,
+        -- evidence
+        left(primary_mentions.evidence, 240) as summary,
+        counts.first_reported_date,
+        counts.last_reported_date,
+        counts.article_count,
+        counts.mention_count,
+        -- modality: true when every mention is so; analysts filter these out of new facts
+        coalesce(counts.is_background, false) as is_background,
+        counts.is_negated,
+        counts.is_hypothetical,
+        not (counts.is_negated or counts.is_hypothetical) as is_fact
+    from primary_mentions
+    inner join counts on primary_mentions.event_id = counts.event_id
 )
 
 select * from final

@@ -2,6 +2,7 @@
 kind: view
 grain: [article_id]
 description: One row per raw article with the source's own metadata fields as typed columns.
+tags: [staging, articles]
 */
 with
 

@@ -2,6 +2,7 @@
 kind: table
 grain: [entity_id]
 description: Every reference entity of seeds/reference in one shape; aliases as a list.
+tags: [staging, entities]
 */
 with
 

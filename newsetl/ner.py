@@ -1,0 +1,275 @@
+"""Statistical recognizer of person, organization and location names (KLUE's PS/OG/LC) in Korean sentences.
+
+A linear-chain CRF (python-crfsuite) labels kiwi morphemes BIO, using their forms, tags, shapes,
+title and suffix cues and gazetteer matches as features. It finds the names no reference list has;
+newsetl.entities links what it finds. The weights (models_data/ner.crfsuite) load on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+MODEL_PATH = Path(__file__).resolve().parent / "models_data" / "ner.crfsuite"
+LABELS = ("PS", "OG", "LC")
+
+# KLUE tags a surname with 씨/모/군/양 as a person (<박:PS>씨); these units mark that context.
+PERSON_TAILS = frozenset({"씨", "모", "군", "양", "씨는", "씨가", "씨의", "씨를", "씨와", "씨에게"})
+TITLE_WORDS = frozenset((
+    "대통령", "부통령", "총리", "부총리", "국무총리", "장관", "차관", "차관보", "주석", "실장", "수석", "비서관",
+    "대변인", "의장", "위원장", "위원", "의원", "대사", "청장", "처장", "원장", "본부장", "국장", "과장", "소장",
+    "교수", "박사", "회장", "부회장", "사장", "부사장", "대표", "이사", "이사장", "총재", "사무총장", "총장", "지사",
+    "시장", "군수", "구청장", "도지사", "후보", "감독", "선수", "씨", "여사", "전무", "상무", "변호사", "판사",
+    "검사", "특사", "고문", "단장", "팀장", "기자", "앵커", "작가", "배우", "가수", "코치", "대위", "중위", "소령",
+    "중령", "대령", "장군", "원내대표", "최고위원", "비대위원장", "대표이사", "CEO", "의사", "간호사", "경감",
+    "경위", "경사", "총경", "서장", "교사", "학생", "군", "양", "모", "씨", "측", "부장", "차장", "지검장",
+    "검사장", "당선인", "당선자", "후보자", "전", "현", "前", "現", "대표팀", "주장",
+))
+ORG_TAILS = ("부", "청", "처", "원", "위원회", "위", "그룹", "전자", "통신", "은행", "증권", "공사", "공단", "협회",
+             "재단", "대학교", "대학", "학교", "일보", "신문", "방송", "연구소", "연구원", "센터", "본부", "당", "회",
+             "사", "社", "기구", "연합", "법원", "지검", "경찰서", "병원", "구단", "FC", "팀", "홀딩스", "화학", "건설",
+             "자동차", "중공업", "에너지", "제약", "바이오", "생명", "보험", "카드", "닷컴", "엔터테인먼트")
+LOC_TAILS = ("시", "도", "군", "구", "동", "읍", "면", "리", "로", "길", "역", "항", "산", "강", "섬", "만", "해",
+             "주", "성", "공항", "광장", "공원", "대로", "반도", "대륙", "해협", "지역", "마을", "단지")
+
+_lock = threading.Lock()
+_tagger = None
+_tagger_key = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    start: int  # offsets into the sentence
+    end: int
+    text: str
+    tag: str
+
+
+def units(text: str, tokens: list[tuple[int, int, str]], cuts: set[int] | frozenset[int] = frozenset()) -> list[Unit]:
+    """Labelling units: kiwi morphemes (start, end, tag) merged where they overlap, split at inner punctuation
+    and at `cuts` (offsets where a listed name begins or ends inside a morpheme).
+
+    Country compounds (한·미·일 as one NNP) and middle dots inside a morpheme become one unit per letter
+    so that each member can carry its own label.
+    """
+    spans: list[list] = []
+    for s, e, tag in tokens:
+        if e <= s:
+            continue
+        if spans and s < spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)  # contracted morphemes (했 = 하+었) share characters
+            continue
+        spans.append([s, e, tag])
+    if cuts:
+        split = []
+        for s, e, tag in spans:
+            inner = sorted(c for c in cuts if s < c < e) if e - s > 1 else ()
+            for a, b in zip((s, *inner), (*inner, e), strict=True):
+                split.append([a, b, tag])
+        spans = split
+    out: list[Unit] = []
+    for s, e, tag in spans:
+        piece = text[s:e]
+        if len(piece) > 1 and _INNER_SPLIT.search(piece):
+            for m in _PIECES.finditer(piece):
+                sub = m.group()
+                if sub.isspace():
+                    continue
+                out.append(Unit(s + m.start(), s + m.end(), sub, tag if sub.isalnum() else "SP"))
+        else:
+            out.append(Unit(s, e, piece, tag))
+    return out
+
+
+_INNER_SPLIT = re.compile(r"[·ㆍ‧・,\s()'\"-]")
+_PIECES = re.compile(r"[^·ㆍ‧・,\s()'\"-]+|[·ㆍ‧・,\s()'\"-]")
+
+
+def _shape(w: str) -> str:
+    out = []
+    for c in w:
+        if "가" <= c <= "힣":
+            k = "H"
+        elif c.isdigit():
+            k = "D"
+        elif "A" <= c <= "Z":
+            k = "L"
+        elif "a" <= c <= "z":
+            k = "l"
+        elif "\u4e00" <= c <= "\u9fff":
+            k = "C"
+        else:
+            k = "P"
+        if not out or out[-1] != k:
+            out.append(k)
+    return "".join(out)
+
+
+_STATIC: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
+    """Features of a unit by itself (form, tag, shape, affixes, name and suffix cues), cached: units repeat."""
+    key = (w, t)
+    hit = _STATIC.get(key)
+    if hit is not None:
+        return hit
+    f = ["b", "w=" + w, "t=" + t, "sh=" + _shape(w), "p1=" + w[0], "s1=" + w[-1], "len=" + str(min(len(w), 6))]
+    if len(w) > 1:
+        f += ("s2=" + w[-2:], "p2=" + w[:2])
+    if len(w) > 2:
+        f += ("s3=" + w[-3:], "p3=" + w[:3])
+    if "가" <= w[0] <= "힣":
+        if len(w) == 1 and w in surnames:
+            f.append("sur1")
+        elif 2 <= len(w) <= 4 and w[0] in surnames:
+            f.append("sur")
+    for tail in ORG_TAILS:
+        if w.endswith(tail) and len(w) > len(tail):
+            f.append("otail=" + tail)
+            break
+    for tail in LOC_TAILS:
+        if w.endswith(tail) and len(w) > len(tail):
+            f.append("ltail=" + tail)
+            break
+    out = tuple(f)
+    if len(_STATIC) < 500_000:  # bounded: a long backfill meets new words forever
+        _STATIC[key] = out
+    return out
+
+
+def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]) -> list[list[str]]:
+    """One feature list per unit; `gaz` holds a gazetteer label per unit (B-OG, I-LC, O...)."""
+    n = len(us)
+    words = [u.text for u in us]
+    tags = [u.tag for u in us]
+    tlen = len(text)
+    space_before = [u.start == 0 or text[u.start - 1].isspace() for u in us]
+    space_after = [u.end >= tlen or text[u.end].isspace() for u in us]
+    # the eojeol (space-separated word) each unit sits in: its first and last unit
+    first_of, last_of = [0] * n, [0] * n
+    lo = 0
+    for i in range(n):
+        if i and space_before[i]:
+            for k in range(lo, i):
+                last_of[k] = i - 1
+            lo = i
+        first_of[i] = lo
+    for k in range(lo, n):
+        last_of[k] = n - 1
+    W = ["<s>", "<s>", *words, "</s>", "</s>"]
+    T = ["<s>", "<s>", *tags, "</s>", "</s>"]
+    G = ["<s>", *gaz, "</s>"]
+    feats: list[list[str]] = []
+    for i in range(n):
+        w, t, g = words[i], tags[i], gaz[i]
+        pw, pt, nw, nt = W[i + 1], T[i + 1], W[i + 3], T[i + 3]
+        f = list(_static(w, t, surnames))
+        f += (
+            "pw=" + pw, "pt=" + pt, "nw=" + nw, "nt=" + nt, "ppt=" + T[i], "nnt=" + T[i + 4],
+            "pt|t=" + pt + "|" + t, "t|nt=" + t + "|" + nt, "pw|w=" + pw + "|" + w, "w|nw=" + w + "|" + nw,
+            "g=" + g, "pg=" + G[i], "ng=" + G[i + 2], "g|t=" + g + "|" + t, "pw2=" + W[i], "nw2=" + W[i + 4],
+        )
+        lo, hi = first_of[i], last_of[i]
+        f.append("ep=" + ("S" if lo == hi else "B" if i == lo else "E" if i == hi else "M"))
+        f.append("wt=" + "+".join(tags[lo:hi + 1]))
+        if hi != i and tags[hi][0] == "J":
+            f.append("ej=" + words[hi])
+        if hi + 1 < n:
+            f += ("nwf=" + words[hi + 1], "nwt=" + tags[hi + 1])
+        if lo > 0:
+            f += ("pwl=" + words[lo - 1], "pwt=" + tags[lo - 1])
+        if space_before[i]:
+            f.append("sb")
+        if space_after[i]:
+            f += ("sa", "sa|t=" + t)
+        if nw in TITLE_WORDS or (i + 2 < n and space_after[i] and words[i + 2] in TITLE_WORDS):
+            f.append("ntitle")
+        if nw in PERSON_TAILS:
+            f.append("ntail")
+        if pw in TITLE_WORDS:
+            f.append("ptitle")
+        feats.append(f)
+    return feats
+
+
+def labels_for(us: list[Unit], spans: list[tuple[int, int, str]]) -> list[str]:
+    """BIO labels of units from gold (start, end, tag) spans; a unit overlapping a span joins it."""
+    out = ["O"] * len(us)
+    for s, e, tag in spans:
+        first = True
+        for i, u in enumerate(us):
+            if u.end <= s or u.start >= e:
+                continue
+            out[i] = ("B-" if first else "I-") + tag
+            first = False
+    return out
+
+
+def decode(us: list[Unit], labels: list[str]) -> list[tuple[int, int, str]]:
+    """Spans (start, end, tag) from BIO labels; an I without a B starts a span."""
+    spans: list[tuple[int, int, str]] = []
+    cur: list | None = None
+    for u, lab in zip(us, labels, strict=True):
+        if lab == "O":
+            if cur:
+                spans.append(tuple(cur))
+            cur = None
+            continue
+        kind, tag = lab[0], lab[2:]
+        if kind == "B" or cur is None or cur[2] != tag:
+            if cur:
+                spans.append(tuple(cur))
+            cur = [u.start, u.end, tag]
+        else:
+            cur[1] = u.end
+    if cur:
+        spans.append(tuple(cur))
+    return spans
+
+
+def tagger(path: Path | None = None):
+    """The process's CRF tagger, opened on first use; None when no weights file exists."""
+    global _tagger, _tagger_key
+    path = path or Path(os.environ.get("NEWSETL_NER_MODEL", MODEL_PATH))
+    key = (str(path), os.getpid())
+    with _lock:
+        if _tagger_key != key:
+            if not path.exists():
+                _tagger, _tagger_key = None, key
+                return None
+            import pycrfsuite
+
+            t = pycrfsuite.Tagger()
+            t.open(str(path))
+            _tagger, _tagger_key = t, key
+        return _tagger
+
+
+def predict(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str],
+            model=None) -> list[tuple[int, int, str, float]]:
+    """Name spans (start, end, PS|OG|LC, confidence) the model finds in one sentence.
+
+    The confidence is the lowest marginal probability of the span's labels: how sure the model is
+    of every part of the name.
+    """
+    model = model or tagger()
+    if model is None or not us:
+        return []
+    labels = model.tag(features(text, us, gaz, surnames))
+    if all(lab == "O" for lab in labels):
+        return []
+    out = []
+    i = 0
+    for s, e, tag in decode(us, labels):
+        while us[i].start < s:
+            i += 1
+        conf = 1.0
+        while i < len(us) and us[i].end <= e:
+            conf = min(conf, model.marginal(labels[i], i))
+            i += 1
+        out.append((s, e, tag, conf))
+    return out

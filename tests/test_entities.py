@@ -1,0 +1,192 @@
+"""The entity extractor on sentences whose answers are known: listed names, compounds, 對中, people and roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsetl.analysis import MENTION_SCHEMA, analyse_batch
+from newsetl.config import Settings
+from newsetl.entities import Extractor, Mention
+from newsetl.gazetteer import cached
+from newsetl.nlp import split_sentences
+
+REF = str(Settings().reference_dir)
+
+
+@pytest.fixture(scope="module")
+def extractor() -> Extractor:
+    return Extractor(cached(REF))
+
+
+def mentions(extractor: Extractor, text: str) -> list[Mention]:
+    known: dict[str, Mention] = {}
+    out = []
+    from newsetl.analysis import remember
+
+    for sent in split_sentences([text])[0]:
+        for m in extractor.sentence(sent, known):
+            out.append(m)
+            if m.entity_type == "PERSON":
+                remember(known, m)
+    return out
+
+
+def ids(ms: list[Mention]) -> list[str]:
+    return [m.key for m in ms]
+
+
+def test_compound_keeps_every_member_with_its_own_letter(extractor):
+    ms = [m for m in mentions(extractor, "한·미·일 정상이 만났다.") if m.method == "compound"]
+    assert [(m.text, m.start, m.entity_id) for m in ms] == [
+        ("한", 0, "country:KR"), ("미", 2, "country:US"), ("일", 4, "country:JP")]
+
+
+def test_plain_compounds(extractor):
+    assert {m.entity_id for m in mentions(extractor, "미중 갈등이 커졌다.") if m.method == "compound"} == {
+        "country:US", "country:CN"}
+    assert {m.entity_id for m in mentions(extractor, "남북 관계가 풀렸다.") if m.method == "compound"} == {
+        "country:KR", "country:KP"}
+
+
+@pytest.mark.parametrize("text, china", [
+    ("정부는 대(對)중 수출 통제를 강화했다.", True),
+    ("미국의 대중국 견제가 거세다.", True),
+    ("대중 수출이 줄었다.", True),
+    ("대중 앞에서 연설했다.", False),
+    ("대중교통 요금이 올랐다.", False),
+])
+def test_dae_china_only_in_that_sense(extractor, text, china):
+    assert ("country:CN" in ids(mentions(extractor, text))) is china
+
+
+def test_dae_china_span_is_the_china_part(extractor):
+    m = next(m for m in mentions(extractor, "미국의 대중국 견제가 거세다.") if m.entity_id == "country:CN")
+    assert m.text == "중국" and m.method == "dae_china"
+
+
+@pytest.mark.parametrize("text, wrong", [
+    ("한미 FTA 협상이 시작됐다.", "org:ft"),
+    ("KTX 요금이 올랐다.", "org:kt"),
+])
+def test_latin_acronyms_never_match_inside_longer_words(extractor, text, wrong):
+    found = ids(mentions(extractor, text))
+    assert wrong not in found
+    assert not any(m.text in ("FT", "KT") for m in mentions(extractor, text))
+
+
+def test_latin_acronym_alone_matches(extractor):
+    assert "org:kt" in ids(mentions(extractor, "KT는 5G 투자를 늘렸다."))
+
+
+@pytest.mark.parametrize("text", ["엔비디아마저도 중국 시장을 두드린다.", "엔비디아조차 밀렸다.", "엔비디아처럼 성장했다.",
+                                  "엔비디아보다 빠르다.", "엔비디아라는 회사", "엔비디아에서는 부인했다.", "엔비디아와의 협력"])
+def test_name_followed_by_particles(extractor, text):
+    assert "org:nvidia" in ids(mentions(extractor, text))
+
+
+@pytest.mark.parametrize("text, iso2, expected", [
+    ("이는 공급망 영향력을 유지하려는 전략이란 해석이다.", "IR", False),
+    ("이란은 핵 협상을 재개했다.", "IR", True),
+    ("물품 인도 시점을 앞당겼다.", "IN", False),
+    ("인도는 반도체 공장을 유치했다.", "IN", True),
+    ("인도적 지원을 늘렸다.", "IN", False),
+    ("다른 수단을 찾아야 한다.", "SD", False),
+    ("오만을 버려야 한다.", "OM", False),
+])
+def test_country_names_that_are_common_words(extractor, text, iso2, expected):
+    assert (f"country:{iso2}" in ids(mentions(extractor, text))) is expected
+
+
+def test_office_title_resolves_to_the_office(extractor):
+    ms = mentions(extractor, "마이클 크라치오스 백악관 과학기술정책실장이 협약서에 서명했다.")
+    assert "org:us_ostp" in ids(ms) and "org:us_white_house" not in ids(ms)
+    person = next(m for m in ms if m.entity_type == "PERSON")
+    assert (person.entity_id, person.title, person.affiliation_id) == ("person:michael_kratsios", "실장", "org:us_ostp")
+
+
+@pytest.mark.parametrize("text, person, title, affiliation", [
+    ("안덕근 산업부 장관이 방미했다.", "person:an_dukgeun", "장관", "org:kr_motie"),
+    ("젠슨 황 엔비디아 CEO는 말했다.", "person:jensen_huang", "CEO", "org:nvidia"),
+    ("지나 러몬도 미국 상무부 장관과 만났다.", "person:gina_raimondo", "장관", "org:us_doc"),
+])
+def test_people_get_their_title_and_affiliation(extractor, text, person, title, affiliation):
+    m = next(m for m in mentions(extractor, text) if m.entity_type == "PERSON")
+    assert (m.entity_id, m.title, m.affiliation_id) == (person, title, affiliation)
+
+
+def test_unlisted_person_by_title_and_later_by_family_name(extractor):
+    ms = mentions(extractor, "김철수 산업부 차관은 10일 방미했다. 김 차관은 상무부와 협의했다.")
+    people = [m for m in ms if m.entity_type == "PERSON"]
+    assert [m.key for m in people] == ["new:person:김철수", "new:person:김철수"]
+    assert people[0].title == "차관" and people[0].affiliation_id == "org:kr_motie"
+
+
+def test_unlisted_org_by_the_model(extractor):
+    ms = mentions(extractor, "서울 강남구에 본사를 둔 한빛반도체는 이날 신규 공장 건설 계획을 발표했다.")
+    assert any(m.entity_type == "ORG" and "한빛반도체" in m.text for m in ms)
+
+
+def test_offsets_are_exact(extractor):
+    text = "윤석열 대통령은 21일 일본 도쿄에서 기시다 후미오 일본 총리와 정상회담을 했다."
+    for sent in split_sentences([text])[0]:
+        for m in extractor.sentence(sent, {}):
+            assert sent.text[m.start:m.end] == m.text
+    assert "person:fumio_kishida" in ids(mentions(extractor, text))
+
+
+def test_analyse_batch_rows_match_the_schema_and_drop_generic_names():
+    sentences, rows = analyse_batch([("a", "정부는 경찰과 함께 대책을 세웠다. 안덕근 산업부 장관이 밝혔다.")], REF)
+    assert len(sentences) == 2
+    assert all(len(r) == len(MENTION_SCHEMA) for r in rows)
+    keys = [r[6] for r in rows]
+    assert "new:org:정부" not in keys and "new:org:경찰" not in keys
+    person = next(r for r in rows if r[6] == "person:an_dukgeun")
+    assert person[10:12] == ("장관", "org:kr_motie")
+
+
+@pytest.mark.parametrize("text, letters", [
+    ("한·미는 오는 22일 회의를 연다.", {"country:KR", "country:US"}),
+    ("한·사우디아라비아·베트남 장관들은 회의를 마쳤다.", {"country:KR"}),
+    ("EU·영은 회의를 열었다.", {"country:GB"}),
+])
+def test_dotted_lists_with_particles_and_full_names(extractor, text, letters):
+    assert {m.entity_id for m in mentions(extractor, text) if m.method == "compound"} == letters
+
+
+def test_dotted_words_that_are_not_parties_are_not_countries(extractor):
+    assert not [m for m in mentions(extractor, "산업·통상 정책을 논의했다.") if m.entity_type == "COUNTRY"]
+
+
+# -- the warehouse: marts built from the sample articles (conftest's sample_run) --------------
+def test_people_roles_mart(sample_run):
+    from conftest import query
+
+    db, _ = sample_run
+    roles = query(db, "select person_id, title, organization_id from marts.dim_person_role")
+    assert ("person:an_dukgeun", "장관", "org:kr_motie") in roles
+    assert ("person:michael_kratsios", "실장", "org:us_ostp") in roles
+    assert all(r[0].startswith(("person:", "new:person:")) for r in roles)
+
+
+def test_mentions_carry_roles_and_compound_members(sample_run):
+    from conftest import query
+
+    db, _ = sample_run
+    titled = query(db, "select count(*) from marts.fct_entity_mention where title is not null")[0][0]
+    assert titled >= 10
+    # 한·미·일 in the sample gives Japan a mention of its own
+    japan = query(db, """select count(*) from marts.fct_entity_mention
+                         where entity_id = 'country:JP' and method = 'compound'""")[0][0]
+    assert japan >= 1
+
+
+def test_discovered_names_are_flagged_and_listed_for_review(sample_run):
+    from conftest import newsetl, query
+
+    db, _ = sample_run
+    flags = dict(query(db, "select entity_id, discovered from marts.dim_entity"))
+    assert flags["country:US"] is False
+    assert all(flags[k] for k in flags if k.startswith("new:"))
+    result = newsetl("entities", "review", "--db", str(db), "--min-articles", "1")
+    assert result.returncode == 0, result.stderr
+    assert "discovered names" in result.stderr

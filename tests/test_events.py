@@ -1,0 +1,200 @@
+"""Event candidates from Korean sentences: PLOVER types and modes, arguments by case particle, dates, modality."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from newsetl.analysis import analyse_batch
+from newsetl.entities import Mention
+from newsetl.event_roles import Party, assign_roles, compound_parties, gazetteer, marker
+from newsetl.events import Candidate, _event_extractor, clauses, expand, load_macros, load_triggers
+
+ROOT = Path(__file__).resolve().parent.parent
+REF = str(ROOT / "seeds" / "reference")
+P = date(2025, 10, 29)
+
+
+def extract(text: str, published: date | None = P, title: str | None = None) -> list[Candidate]:
+    """Candidates of a one-paragraph article, through the real sentence splitter and entity extractor."""
+    full = f"{title}\n{text}" if title else text
+    sentences, mentions = analyse_batch([("sha", full)], REF)
+    by_idx: dict[int, list[Mention]] = {}
+    for _, idx, start, end, surface, etype, key, ref, name, method, *rest in mentions:
+        by_idx.setdefault(idx, []).append(Mention(start, end, surface, etype, ref, name, method))
+    doc = [(idx, sent, by_idx.get(idx, [])) for _, idx, _, _, sent in sentences]
+    titles = frozenset(idx for _, idx, start, _, _ in sentences if title and start < len(title))
+    return _event_extractor(REF).article(doc, published, titles)
+
+
+def one(text: str, published: date | None = P, **kw) -> Candidate:
+    found = extract(text, published, **kw)
+    assert len(found) == 1, [(c.event_type, c.trigger_text) for c in found]
+    return found[0]
+
+
+def roles(c: Candidate, role: str) -> set[str]:
+    return {k for k, r in c.participants if r == role}
+
+
+# --- the lexicon --------------------------------------------------------------------------
+
+def test_trigger_lexicon_expands_its_macros_and_names_design_types():
+    triggers = load_triggers(Path(REF))
+    assert {t.event_type for t in triggers} >= {"CONSULT", "AGREE", "SANCTION", "CONCEDE", "COOPERATE", "AID",
+                                                 "REQUEST", "THREATEN", "INVEST"}
+    assert not [t.trigger_id for t in triggers if re.search(r"\{[A-Z]+\}", t.pattern.pattern)]
+    macros = load_macros(Path(REF))
+    assert "했" in macros["HA"] and "{HA}" not in macros["ENACT"]
+    with pytest.raises(ValueError, match="unknown macro"):
+        expand("회담{NOPE}", macros)
+
+
+def test_clauses_split_on_connective_endings_and_full_stops():
+    text = "미국은 관세를 인하해줬고, 중국은 통제를 유예했다. 이어 회담을 열었다"
+    assert [text[a:b].strip() for a, b in clauses(text)] == [
+        "미국은 관세를 인하해줬고,", "중국은 통제를 유예했다.", "이어 회담을 열었다"]
+
+
+# --- types and modes ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "event_type", "mode"), [
+    ("미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.", "SANCTION", "export_control"),
+    ("영국은 8일 미국 기업 12곳을 수출 제한 명단(엔티티 리스트)에 추가했다.", "SANCTION", "entity_list"),
+    ("미국은 지난 7월 태국에 대한 반도체 수출을 전면 금지하는 조치를 내놨다.", "SANCTION", "ban"),
+    ("한국은 17일 창신메모리를 겨냥해 반도체 관련 제재를 단행했다.", "SANCTION", "sanction"),
+    ("칠레는 4일 대만산 코발트에 대한 관세율을 7.5%에서 100%로 올렸다.", "SANCTION", "tariff_raise"),
+    ("미국은 28일 중국에 적용하던 관세를 10%포인트 인하했다.", "CONCEDE", "tariff_cut"),
+    ("중국은 희토류 수출 통제 조치를 1년 유예했다.", "CONCEDE", "suspension"),
+    ("한국과 미국은 28일 경주에서 정상회담을 열고 경제안보 협력 방안을 논의했다.", "CONSULT", "summit"),
+    ("한국은 4일 일본과 전화 회담을 하고 반도체 장비 수출 관리 문제를 논의했다고 밝혔다.", "CONSULT", "call"),
+    ("한국과 미국은 29일 반도체 공급망 협력을 위한 업무협약(MOU)을 체결했다.", "AGREE", "mou"),
+    ("한·미·일 장관들은 26일 회의를 마친 뒤 반도체 공급망 강화를 골자로 한 공동성명을 채택했다.", "AGREE", "joint_statement"),
+    ("삼성전자는 20일 애플에 HBM을 공급하는 신규 계약을 맺었다.", "COOPERATE", "supply_contract"),
+    ("삼성전자와 SK하이닉스가 미국 정부의 '미국산 인공지능(AI)' 구상에 동참하겠다는 뜻을 밝혔다.", "COOPERATE",
+     "join_programme"),
+    ("미국은 16일 TSMC에 AI 반도체 연구개발(R&D) 보조금 3조 원을 지원하기로 했다.", "AID", "subsidy"),
+    ("포스코홀딩스는 10일 아랍에미리트에 3억 달러를 투자해 리튬 생산 공장을 짓겠다고 발표했다.", "INVEST", "investment"),
+    ("미국은 9일 일본에 반도체 수출 규제에 보조를 맞춰 달라고 요청했다.", "REQUEST", "request"),
+    ("네덜란드는 중국에 낸드플래시 시장 개방 확대를 요구했다.", "REQUEST", "demand"),
+    ("미국은 7일 일본에 대해 추가 관세 부과 가능성을 거론하며 압박 수위를 높였다.", "THREATEN", "threat"),
+])
+def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
+    c = one(text)
+    assert (c.event_type, c.mode) == (event_type, mode)
+
+
+@pytest.mark.parametrize("text", [
+    "한국 정부는 반도체 공급망에서 특정국 의존도를 낮추기 위해 노력해왔다.",  # context, no event
+    "미국 상무부 관계자는 \"공급망 안정을 위해 동맹국과 긴밀히 협력하겠다\"고 설명했다.",  # speech
+    "이번 조치로 일본의 희토류 수급에 차질이 빚어질 수 있다는 우려가 제기된다.",
+    "업계 관계자는 이날 한국일보와 통화에서 반도체 수요가 늘 것이라고 말했다.",  # an interview
+    "APEC 정상회의를 계기로 한국과 미국이 AI 생태계를 구축하기로 했다.",  # a summit named as a setting
+    "세월호 실종자 가족들은 24일 진도 팽목항을 찾은 해양수산부 장관에게 수색 작업 참여를 강력히 요구했다.",
+])
+def test_no_event_in_context_speech_settings_or_unrelated_news(text):
+    assert extract(text) == []
+
+
+def test_a_control_that_is_discussed_or_requested_is_a_topic_not_a_sanction():
+    found = extract("러몬도 미국 상무장관은 지난달 9일 니시무라 경제산업상과 전화 회담에서 일본이 대중 반도체 "
+                    "수출 규제에 보조를 맞춰 달라고 요청했다.")
+    assert [c.event_type for c in found] == ["REQUEST"]
+    threat = extract("중국은 2일 미국이 흑연 수출 통제를 강행할 경우 상응하는 보복 조치를 취하겠다고 경고했다.")
+    assert [(c.event_type, c.mode) for c in threat] == [("THREATEN", "warning")]
+
+
+def test_a_visit_is_to_a_named_place():
+    assert extract("에르도안 튀르키예 총리는 이날 탄광 현장을 찾았다.") == []
+    c = one("니시무라 일본 경제산업상이 5일 미국을 찾아 반도체 수출 규제 방안 등을 논의한다.")
+    assert (c.event_type, c.mode) == ("CONSULT", "visit")
+
+
+# --- arguments ------------------------------------------------------------------------------
+
+def test_subject_acts_and_the_object_of_dae_han_is_targeted():
+    c = one("미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.")
+    assert roles(c, "actor") == {"country:US"} and roles(c, "target") == {"country:CN"}
+    assert "commodity:rare_earths" in roles(c, "topic")
+
+
+def test_a_person_acts_with_the_country_the_sentence_gives():
+    c = one("러몬도 미국 상무장관은 9일 일본에 반도체 공급 확대를 공식 요청했다.")
+    assert "country:US" in roles(c, "actor") and "country:JP" in roles(c, "target")
+    assert any(k.startswith(("person:", "new:person:")) for k in roles(c, "actor"))
+    assert "country:US" in c.affiliations
+
+
+def test_a_wa_b_neun_are_joint_actors_and_a_list_shares_its_last_particle():
+    c = one("한국과 미국은 29일 반도체 공급망 협력을 위한 업무협약(MOU)을 체결했다.")
+    assert roles(c, "actor") == {"country:KR", "country:US"} and not roles(c, "target")
+    c = one("엔비디아는 삼성전자, SK하이닉스, 네이버에 AI 반도체를 공급하는 신규 계약을 체결했다.")
+    assert roles(c, "actor") == {"org:nvidia"}
+    assert {"org:samsung_electronics", "org:sk_hynix", "org:naver"} <= roles(c, "target")
+
+
+def test_an_embedded_subject_is_the_target_of_a_threat():
+    c = one("중국은 2일 미국이 흑연 수출 통제를 강행할 경우 상응하는 보복 조치를 취하겠다고 경고했다.")
+    assert roles(c, "actor") == {"country:CN"} and roles(c, "target") == {"country:US"}
+
+
+def test_every_member_of_a_compound_list_is_a_party():
+    gaz = gazetteer(REF)
+    found = compound_parties("미·멕시코·이탈리아는 오는 24일 회의를 연다.", gaz)
+    assert [p.key for p in found] == ["country:US", "country:MX", "country:IT"]
+    assert compound_parties("중·독은 회의를 연다", gaz)[-1].end == 3  # the particle is not part of the list
+    c = one("한·미·일 당국자들은 26일 워싱턴 DC에서 고위급 회의를 열고 반도체 분야 공조 방안을 협의했다.")
+    assert {"country:KR", "country:US", "country:JP"} <= roles(c, "actor")
+
+
+def test_markers_read_the_head_of_a_noun_phrase():
+    text = "독일 기업 9곳을 명단에 추가했다"
+    assert marker(text, Party(0, 2, "country:DE", "COUNTRY")).kind == "obj"
+    text = "미·중 정상회담에서 합의했다"
+    assert marker(text, Party(0, 3, "country:US", "COUNTRY")).kind == "event"
+    parties = [Party(0, 2, "A", "COUNTRY"), Party(4, 6, "B", "COUNTRY")]
+    assert assign_roles("미국과 중국은 회담을 열었다", parties, "CONSULT", 8) == [("A", "actor"), ("B", "actor")]
+    assert assign_roles("미국은 중국에 관세를 올렸다", [Party(0, 2, "A", "COUNTRY"), Party(4, 6, "B", "COUNTRY")],
+                        "SANCTION", 8) == [("A", "actor"), ("B", "target")]
+
+
+# --- dates, status, modality -----------------------------------------------------------------
+
+def test_dates_resolve_against_publication_and_status_follows_tense_and_date():
+    c = one("한국은 오는 12일 서울에서 일본과 만나 반도체 공급망 협력 방안을 논의할 예정이다.")
+    assert (c.date, c.precision, c.status) == (date(2025, 11, 12), "day", "planned")
+    c = one("미국은 지난해 8월 중국에 대한 갈륨 수출 통제 조치를 발표했다.")
+    assert (c.date, c.precision, c.status, c.date_text) == (date(2024, 8, 1), "month", "reported", "지난해 8월")
+    c = one("엔비디아는 삼성전자에 AI 반도체를 공급하는 신규 계약을 체결하고 구체적 내용은 31일 공개할 예정이다.")
+    assert (c.date, c.status) == (date(2025, 10, 31), "planned")
+
+
+def test_without_a_publication_date_only_what_the_text_fixes_is_resolved():
+    relative = one("미국은 지난달 9일 일본에 반도체 공급 확대를 공식 요청했다.", published=None)
+    assert (relative.date, relative.precision, relative.date_text) == (None, "none", "지난달 9일")
+    absolute = one("미국은 2024년 5월 3일 도쿄일렉트론에 D램 연구개발 보조금 150억 달러를 지원하기로 했다.",
+                   published=None)
+    assert (absolute.date, absolute.precision) == (date(2024, 5, 3), "day")
+
+
+def test_background_negated_and_hypothetical_mentions_are_flagged():
+    bg = one("앞서 미국 상무부는 지난해 10월 중국에 반도체 장비 판매를 금지하는 조치를 발표한 바 있다.")
+    assert bg.background and not bg.negated and not bg.hypothetical
+    neg = one("미국은 이날 중국산 배터리에 관세를 부과하지 않기로 했다.")
+    assert neg.negated and not neg.background
+    hyp = one("향후 삼성전자가 미국 기업과 AI 컨소시엄을 꾸려 수출 지원 대상에 포함된다면 지원을 받게 된다.")
+    assert hyp.hypothetical
+    plain = one("미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.")
+    assert not (plain.background or plain.negated or plain.hypothetical or plain.title or plain.anaphoric)
+
+
+def test_headlines_and_back_references_are_marked():
+    found = extract("미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.", title="美, 中 희토류 수출통제 강화")
+    assert [c.title for c in found] == [False]  # the headline has no verb the lexicon reads as enacted
+    found = extract("한국과 미국은 29일 반도체 협력을 위한 업무협약(MOU)을 체결했다.", title="한·미, 반도체 협력 MOU 체결")
+    assert [(c.event_type, c.title) for c in found] == [("AGREE", True), ("AGREE", False)]
+    c = one("남북 간 입장 차가 좁혀지지 않는 상황에서 열리는 이번 5차 회담은 중요한 고비가 될 전망이다.")
+    assert c.anaphoric

@@ -1,0 +1,81 @@
+"""The CRF recognizer: units, labels, decoding, and the shipped weights on sentences it was not trained on."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from newsetl import ner
+from newsetl.config import Settings
+from newsetl.entities import SURNAMES, Extractor
+from newsetl.gazetteer import cached
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_units_merge_contracted_morphemes_and_split_compounds():
+    text = "한·미·일 했다"
+    # kiwi gives 한·미·일 as one NNP, and 했 as 하+었 on the same character
+    tokens = [(0, 5, "NNP"), (6, 7, "VV"), (6, 7, "EP"), (7, 8, "EF")]
+    us = ner.units(text, tokens)
+    assert [u.text for u in us] == ["한", "·", "미", "·", "일", "했", "다"]
+    assert [u.tag for u in us][:3] == ["NNP", "SP", "NNP"]
+
+
+def test_units_split_at_cuts():
+    us = ner.units("박모씨", [(0, 2, "NNP"), (2, 3, "NNB")], {1})
+    assert [u.text for u in us] == ["박", "모", "씨"]
+
+
+def test_labels_and_decode_round_trip():
+    us = ner.units("서울 강남구 역삼동에서", [(0, 2, "NNP"), (3, 6, "NNP"), (7, 10, "NNP"), (10, 12, "JKB")])
+    labels = ner.labels_for(us, [(0, 10, "LC")])
+    assert labels == ["B-LC", "I-LC", "I-LC", "O"]
+    assert ner.decode(us, labels) == [(0, 10, "LC")]
+
+
+def test_decode_starts_a_span_on_a_stray_inside_label():
+    us = ner.units("가 나", [(0, 1, "NNP"), (2, 3, "NNP")])
+    assert ner.decode(us, ["I-PS", "B-OG"]) == [(0, 1, "PS"), (2, 3, "OG")]
+
+
+def test_features_carry_gazetteer_and_name_cues():
+    text = "김철수 장관"
+    us = ner.units(text, [(0, 3, "NNP"), (4, 6, "NNG")])
+    f = ner.features(text, us, ["O", "O"], SURNAMES)
+    assert "sur" in f[0] and "ntitle" in f[0] and "t=NNP" in f[0]
+    assert "g=O" in f[1] and "ptitle" not in f[0]
+
+
+def test_weights_ship_with_their_license_note():
+    assert ner.MODEL_PATH.exists() and ner.MODEL_PATH.stat().st_size < 5_000_000
+    readme = (ner.MODEL_PATH.parent / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in readme and "KLUE" in readme
+
+
+def test_no_weights_means_no_model_spans(tmp_path):
+    assert ner.tagger(tmp_path / "missing.crfsuite") is None
+
+
+@pytest.mark.parametrize("text, span, tag", [
+    # written for this test, not from the training data
+    ("배우 김하늘 씨가 신작 영화 촬영을 마쳤다.", "김하늘", "PS"),
+    ("대구 수성구청은 이날 주민 설명회를 열었다.", "대구 수성구청", "OG"),
+    ("부산 해운대구 우동의 한 아파트에서 불이 났다.", "부산 해운대구 우동", "LC"),
+])
+def test_model_finds_unlisted_names(text, span, tag):
+    extractor = Extractor(cached(str(Settings().reference_dir)))
+    sent = extractor.analyse([text])[0]
+    got = {(text[s:e], t) for s, e, t, *_ in extractor._crf(sent, extractor._candidates(sent)[1])}
+    assert (span, tag) in got
+
+
+def test_training_script_parses_klue_tags():
+    spec = importlib.util.spec_from_file_location("train_ner", ROOT / "scripts" / "train_ner.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text, spans = module.parse("<박:PS>씨가 <서울:LC>에서 <경찰:OG>에 <3일:DT> 체포됐다.")
+    assert text == "박씨가 서울에서 경찰에 3일 체포됐다."
+    assert spans == [(0, 1, "PS"), (4, 6, "LC"), (9, 11, "OG"), (13, 15, "DT")]

@@ -1,0 +1,163 @@
+"""Write-audit-publish: a run with a blocking failure exits 1 and the published marts stay exactly as they were.
+
+Each test starts from a copy of the sample warehouse (the conftest's real pipeline run), then runs again with
+a corrupted mart model or a test-only suite and compares the published file's marts before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from newsetl import cli, warehouse
+from newsetl.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def marts_fingerprint(db: Path) -> dict[str, str]:
+    """A hash of every mart's rows, in a stable order: equal fingerprints mean unchanged marts."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [r[0] for r in con.execute("select table_name from information_schema.tables where "
+                                            "table_schema = 'marts' order by 1").fetchall()]
+        out = {}
+        for table in tables:
+            rows = sorted(repr(r) for r in con.execute(f"select * from marts.{table}").fetchall())
+            out[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest() + f":{len(rows)}"
+    return out
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def published(sample_run, tmp_path) -> Path:
+    """A published warehouse of its own (no work file yet), copied from the sample run."""
+    db = tmp_path / "newsetl.duckdb"
+    shutil.copyfile(sample_run[0], db)
+    return db
+
+
+def corrupted_sql(tmp_path: Path) -> Path:
+    """sql/ with fct_event_participant emitting every actor twice: its grain check must block."""
+    sql = tmp_path / "sql"
+    shutil.copytree(Settings().sql_dir, sql)
+    model = sql / "marts" / "fct_event_participant.sql"
+    text = model.read_text(encoding="utf-8")
+    assert text.rstrip().endswith("select * from final")
+    model.write_text(text.rstrip() + "\nunion all\nselect * from final where role = 'actor'\n", encoding="utf-8")
+    return sql
+
+
+def suites_with(tmp_path: Path, name: str, expectation: dict) -> Path:
+    folder = tmp_path / "expectations"
+    shutil.copytree(Settings().expectations_dir, folder)
+    doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    doc["expectations"].append(expectation)
+    (folder / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+# `newsetl run` in its own process (as a user runs it, Prefect flow and all) with the flow's settings
+# pointed at a test-only sql/ directory.
+RUN_WITH_SQL = """
+import sys
+from pathlib import Path
+
+import flows.pipeline
+from newsetl import cli
+from newsetl.config import Settings
+
+settings = Settings(sql_dir=Path(sys.argv[1]))
+flows.pipeline.Settings = lambda: settings
+sys.argv = ["newsetl", *sys.argv[2:]]
+cli.main()
+"""
+
+
+def test_a_corrupted_mart_fails_the_run_and_the_published_marts_keep_serving(published, tmp_path):
+    before, inode = marts_fingerprint(published), os.stat(published).st_ino
+    participants = query(published, "select count(*) from marts.fct_event_participant")[0][0]
+    assert participants > 0
+    env = {**os.environ, "COLUMNS": "200", "PREFECT_LOGGING_LEVEL": "WARNING",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    result = subprocess.run([sys.executable, "-c", RUN_WITH_SQL, str(corrupted_sql(tmp_path)), "run", "--db",
+                             str(published)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "blocking check(s) failed: marts not published" in result.stderr
+    assert "Traceback" not in result.stderr
+    # the published file was not swapped, and its marts are exactly what they were
+    assert os.stat(published).st_ino == inode
+    assert marts_fingerprint(published) == before
+    # the bad marts exist only in the work file, where the checks caught them
+    work = Settings(db=published).work_db
+    assert query(work, "select count(*) from marts.fct_event_participant")[0][0] > participants
+    run_id, status, was_published = query(published, "select run_id, status, published from audit.pipeline_runs "
+                                                      "order by started_at desc limit 1")[0]
+    assert (status, was_published) == ("failed", False)
+    failed = query(published, f"select suite, severity from audit.validation_results where run_id = '{run_id}' "
+                              "and not success")
+    assert ("fct_event_participant", "error") in failed
+    page = (published.parent / "reports" / run_id / "index.html").read_text(encoding="utf-8")
+    assert "NOT published: blocking checks failed" in page and "fct_event_participant" in page
+    # readers of the published file see a warehouse that still passes every blocking check
+    check = CliRunner().invoke(cli.app, ["validate", "--db", str(published)], env={"COLUMNS": "200"})
+    assert check.exit_code == 0, check.output
+
+
+def test_a_test_only_critical_suite_blocks_publishing(published, tmp_path, monkeypatch):
+    before, inode = marts_fingerprint(published), os.stat(published).st_ino
+    strict = suites_with(tmp_path, "dim_entity", {
+        "type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 3}, "severity": "critical",
+        "description": "test-only: at most 3 entities"})
+    monkeypatch.setattr(cli, "Settings", lambda: Settings(expectations_dir=strict))
+    result = CliRunner().invoke(cli.app, ["models", "run", "--db", str(published)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert "not published (previous marts still served)" in result.output
+    assert os.stat(published).st_ino == inode and marts_fingerprint(published) == before
+    rows = query(published, "select r.severity, r.observed from audit.validation_results as r join "
+                            "audit.pipeline_runs as p using (run_id) where r.expectation like "
+                            "'expect_table_row_count_to_be_between(max_value=3)' and p.status = 'failed'")
+    assert rows and rows[0][0] == "error" and int(rows[0][1]) > 3
+
+
+def test_a_failing_warning_does_not_block_publishing(published, tmp_path, monkeypatch):
+    inode = os.stat(published).st_ino
+    lenient = suites_with(tmp_path, "dim_entity", {
+        "type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 3}, "severity": "warning",
+        "description": "test-only: at most 3 entities"})
+    monkeypatch.setattr(cli, "Settings", lambda: Settings(expectations_dir=lenient))
+    result = CliRunner().invoke(cli.app, ["models", "run", "--db", str(published)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert os.stat(published).st_ino != inode  # swapped in: a new file replaced the old one
+    run_id, status, was_published = query(published, "select run_id, status, published from audit.pipeline_runs "
+                                                      "order by started_at desc limit 1")[0]
+    assert (status, was_published) == ("success", True)
+    warned = query(published, f"select severity from audit.validation_results where run_id = '{run_id}' "
+                              "and not success")
+    assert warned and {s for (s,) in warned} == {"warn"}
+
+
+def test_publishing_swaps_the_file_atomically_and_open_readers_keep_the_old_one(tmp_path):
+    work, published = tmp_path / "w.work.duckdb", tmp_path / "w.duckdb"
+    for path, rows in ((published, 1), (work, 2)):
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"create table t as select * from range({rows})")
+    with open(published, "rb") as reader:
+        old = reader.read()
+        reader.seek(0)
+        warehouse.publish(work, published)
+        assert reader.read() == old  # the reader's file is untouched by the swap
+    assert query(published, "select count(*) from t") == [(2,)]
+    assert not list(tmp_path.glob("*.publishing"))
