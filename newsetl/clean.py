@@ -281,6 +281,8 @@ def _metadata_date(meta: dict) -> date | None:
 
 
 _PATH_DATE = re.compile(r"(?<![0-9])((?:19|20)\d{2})[-_./]?(0[1-9]|1[0-2])[-_./]?(0[1-9]|[12]\d|3[01])")
+# In a file name the date must be a token of its own: 'yna_20251029_01', not hex like 'ba6fee19980822a2'.
+_NAME_DATE = re.compile(r"(?<![0-9A-Za-z])((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?![0-9A-Za-z])")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?:/|$)")
 
 
@@ -289,7 +291,7 @@ def inferred_date(url: str | None, path: str | None) -> date | None:
 
     Only the URL and the file's own name count: folders and image links carry other days.
     """
-    for text, patterns in ((url, (_URL_DATE, _PATH_DATE)), (path.rsplit("/", 1)[-1] if path else None, (_PATH_DATE,))):
+    for text, patterns in ((url, (_URL_DATE, _PATH_DATE)), (path.rsplit("/", 1)[-1] if path else None, (_NAME_DATE,))):
         if not text:
             continue
         for pattern in patterns:

@@ -29,7 +29,7 @@ app.add_typer(models_app, name="models")
 err = Console(stderr=True)
 out = Console()
 
-DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file [default: warehouse/newsetl.duckdb or NEWSETL_DB].")]
+DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file \\[default: warehouse/newsetl.duckdb or NEWSETL_DB].")]
 
 
 def _settings(db: Path | None) -> Settings:
@@ -65,13 +65,13 @@ def _published(db: Path):
 
 @app.command()
 def run(
-    source: Annotated[list[Path] | None, typer.Option("--source", help="File or folder to read (repeatable) [default: seeds/articles].")] = None,
+    source: Annotated[list[Path] | None, typer.Option("--source", help="File or folder to read (repeatable) \\[default: seeds/articles].")] = None,
     db: DbOption = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Re-read every file and rebuild every model.")] = False,
     select: Annotated[list[str] | None, typer.Option("--select", help="Models to build: name, +name, name+, tag:x.")] = None,
     task_runner: Annotated[str, typer.Option("--task-runner", help="Where the analysis runs: local (this process) or dask.")] = "local",
-    dask_address: Annotated[str | None, typer.Option("--dask-address", help="HOST:PORT of an existing Dask scheduler [default: a LocalCluster].")] = None,
-    dask_workers: Annotated[int | None, typer.Option("--dask-workers", help="Worker processes of the LocalCluster [default: CPU count].")] = None,
+    dask_address: Annotated[str | None, typer.Option("--dask-address", help="HOST:PORT of an existing Dask scheduler \\[default: a LocalCluster].")] = None,
+    dask_workers: Annotated[int | None, typer.Option("--dask-workers", help="Worker processes of the LocalCluster \\[default: CPU count].")] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run on this warehouse to finish.")] = 0.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:

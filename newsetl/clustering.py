@@ -19,6 +19,7 @@ from newsetl.events import CANDIDATE_SCHEMA
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2, "none": 3}
 _DIGITS = {"year": 4, "month": 7, "day": 10}
 _GOODS_PREFIXES = ("commodity:", "tech:", "new:commodity:", "new:technology:")
+_REPOST_DAYS = 3  # a re-post follows its source within days
 
 
 def _sha(text: str) -> str:
@@ -116,6 +117,15 @@ def dates_agree(a: dict, b: dict) -> bool:
     return True
 
 
+def _dates_conflict(a: dict, b: dict) -> bool:
+    """Both dated, and to different periods at the coarser precision ('내년' and '내년' agree)."""
+    if a["event_date"] is None or b["event_date"] is None:
+        return False
+    coarse = max(a["date_precision"], b["date_precision"], key=lambda p: _PRECISION_RANK.get(p, 3))
+    n = _DIGITS.get(coarse, 10)
+    return str(a["event_date"])[:n] != str(b["event_date"])[:n]
+
+
 def _part_of_month(date_text: str | None) -> tuple[int, int]:
     words = "".join((date_text or "").split())
     for suffix, span in (("초순", (1, 10)), ("상순", (1, 10)), ("중순", (11, 20)), ("하순", (21, 31)),
@@ -169,19 +179,34 @@ def _same_sentence(rows: list[dict], by_article: dict[str, list[int]], uf: _Unio
 
 
 def _same_words(rows: list[dict], uf: _UnionFind) -> None:
-    """Re-posts and repeated paragraphs carry the very same sentence: one event, whatever the dates say,
-    unless both dates are resolved and differ (a template sentence can recur on another day)."""
+    """Re-posts and repeated paragraphs carry the very same sentence: one event, whatever the dates say.
+
+    Short stock sentences recur in unrelated articles, so a copy counts only within its own article, in an
+    article published within days of it, or in one that shares another sentence with it (a re-post whose
+    publication date is unknown); and never when both dates are resolved and differ.
+    """
     seen: dict[tuple, list[int]] = defaultdict(list)
+    shared: dict[tuple[str, str], int] = defaultdict(int)  # article pair -> identical sentences
     for i, r in enumerate(rows):
         words = " ".join(r["evidence"].split())
         if len(words) >= 20 and not r["is_title"] and not r["is_anaphoric"]:
             seen[(r["event_type"], r["trigger_start"], words)].append(i)
     for members in seen.values():
+        for pair in {tuple(sorted((rows[i]["article_id"], rows[j]["article_id"]))) for x, i in enumerate(members)
+                     for j in members[x + 1:]}:
+            shared[pair] += 1
+    for members in seen.values():
         for x, i in enumerate(members):
             for j in members[x + 1:]:
                 a, b = rows[i], rows[j]
-                clash = a["event_date"] is not None and b["event_date"] is not None and not dates_agree(a, b)
-                if not clash:
+                pa, pb = a["published_date"], b["published_date"]
+                if a["article_id"] == b["article_id"]:
+                    close = True
+                elif pa is not None and pb is not None:
+                    close = abs((pa - pb).days) <= _REPOST_DAYS
+                else:
+                    close = shared[tuple(sorted((a["article_id"], b["article_id"])))] >= 2
+                if close and not _dates_conflict(a, b):
                     uf.union(i, j)
 
 
@@ -220,7 +245,7 @@ def _same_date_words(rows: list[dict], by_article: dict[str, list[int]], uf: _Un
         for x, i in enumerate(open_dates):
             for j in open_dates[x + 1:]:
                 a, b = rows[i], rows[j]
-                if (a["event_type"] == b["event_type"] and _factual(a) == _factual(b)
+                if (_mode_family(a) == _mode_family(b) and _factual(a) == _factual(b)
                         and "".join(a["date_text"].split()) == "".join(b["date_text"].split())
                         and participants_agree(a, b)):
                     uf.union(i, j)

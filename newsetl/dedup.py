@@ -33,7 +33,7 @@ class Params:
     permutations: int = 128
     bands: int = 32
     shingle_words: int = 3
-    threshold: float = 0.5
+    threshold: float = 0.45
 
     @property
     def rows(self) -> int:
@@ -49,9 +49,11 @@ def shingle_hashes(body: str, words: int, cache: dict[str, int]) -> np.ndarray:
     tokens = " ".join(ln for ln in body.split("\n") if not is_heading(ln)).split()
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
-    missing = [t for t in set(tokens) if t not in cache]
-    cache.update(zip(missing, (zlib.crc32(t.encode("utf-8")) for t in missing), strict=True))
-    ids = np.array([cache[t] for t in tokens], dtype=np.uint64)
+    try:
+        ids = np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    except KeyError:  # new words: hash them once, for every later body too
+        cache.update((t, zlib.crc32(t.encode("utf-8"))) for t in tokens if t not in cache)
+        ids = np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
     span = min(words, len(ids))
     acc = np.zeros(len(ids) - span + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):

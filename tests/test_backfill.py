@@ -87,7 +87,6 @@ def test_prefect_yaml_deploys_the_pipeline_flow():
     import importlib
 
     import yaml
-
     from conftest import ROOT
 
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))

@@ -208,3 +208,9 @@ def test_an_implied_date_out_of_range_is_no_date():
     plausible = (date(1990, 1, 1), date(2026, 1, 2))
     assert clean.publication_date({}, None, "/in/yna_20991231_01.txt", plausible) == (None, None)
     assert clean.publication_date({}, None, "/in/yna_20251231_01.txt", plausible) == (date(2025, 12, 31), "inferred")
+
+
+def test_a_date_in_a_file_name_must_be_a_token_of_its_own():
+    assert clean.inferred_date(None, "/in/20241115-923c4e5d3.txt") == date(2024, 11, 15)
+    assert clean.inferred_date(None, "/in/059414_ba6fee19980822a2.txt") is None  # hex, not a date
+    assert clean.inferred_date("https://www.donga.com/news/article/all/20251029/1234/1", None) == date(2025, 10, 29)

@@ -15,7 +15,8 @@ US, CN, JP, KR = "country:US", "country:CN", "country:JP", "country:KR"
 def cand(article_id: str, sentence_idx: int, event_type: str = "SANCTION", *, actors=(US,), targets=(CN,),
          topics=("commodity:gallium",), day: date | None = date(2025, 10, 10), precision: str = "day",
          date_text: str | None = "10일", mode: str = "export_control", evidence: str | None = None,
-         trigger_start: int = 20, status: str = "reported", published: date = date(2025, 10, 11), **flags) -> dict:
+         trigger_start: int = 20, status: str = "reported", published: date | None = date(2025, 10, 11),
+         **flags) -> dict:
     parts = ([{"entity_key": k, "role": "actor"} for k in actors] + [{"entity_key": k, "role": "target"} for k in targets]
              + [{"entity_key": k, "role": "topic"} for k in topics])
     return {
@@ -54,6 +55,22 @@ def test_a_repost_of_the_same_sentence_joins_even_without_its_publication_date()
     same = "미국은 이날 중국에 대한 갈륨 수출 통제 조치를 발표했다."
     ids = events(cand("a1", 3, evidence=same), cand("a2", 5, evidence=same, day=None, date_text="이날"))
     assert groups(ids) == [{("a1", 3), ("a2", 5)}]
+    next_year = "미국은 내년 중국에 대한 갈륨 수출 허가제를 시행할 예정이다."
+    ids = events(cand("a1", 3, evidence=next_year, day=date(2026, 1, 1), precision="year", date_text="내년"),
+                 cand("a2", 4, evidence=next_year, day=date(2026, 1, 1), precision="year", date_text="내년"))
+    assert len(groups(ids)) == 1
+    # a re-post without a publication date is known by a second shared sentence
+    other = "미국은 이날 중국산 갈륨에 30%의 관세를 부과하겠다고 발표했다."
+    lone = [cand("a1", 3, evidence=same), cand("a4", 5, evidence=same, day=None, date_text="이날", published=None)]
+    assert len(groups(events(*lone))) == 2
+    ids = events(*lone, cand("a1", 6, mode="tariff_raise", evidence=other, topics=()),
+                 cand("a4", 8, mode="tariff_raise", evidence=other, day=None, date_text="이날", published=None, topics=()))
+    assert groups(ids) == [{("a1", 3), ("a4", 5)}, {("a1", 6), ("a4", 8)}]
+    # a stock sentence in an unrelated article months later is not a re-post of it
+    stock = "캐나다와 미국은 안티모니 공급망 협력을 위한 업무협약(MOU)을 체결했다."
+    ids = events(cand("a1", 3, "AGREE", evidence=stock, day=None, date_text=None, published=date(2024, 4, 24)),
+                 cand("a9", 4, "AGREE", evidence=stock, day=None, date_text=None, published=date(2026, 10, 14)))
+    assert len(groups(ids)) == 2
     # the same template sentence on another day is another event
     ids = events(cand("a1", 3, evidence=same), cand("a3", 5, evidence=same, day=date(2025, 11, 2)))
     assert len(groups(ids)) == 2

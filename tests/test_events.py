@@ -6,12 +6,22 @@ import re
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from newsetl.analysis import analyse_batch
-from newsetl.entities import Mention
+from newsetl.analysis import MENTION_SCHEMA, SENTENCE_SCHEMA, analyse_batch
 from newsetl.event_roles import Party, assign_roles, compound_parties, gazetteer, marker
-from newsetl.events import Candidate, _event_extractor, clauses, expand, load_macros, load_triggers
+from newsetl.events import (
+    CANDIDATE_SCHEMA,
+    Candidate,
+    _event_extractor,
+    clauses,
+    documents,
+    event_candidates,
+    expand,
+    load_macros,
+    load_triggers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = str(ROOT / "seeds" / "reference")
@@ -22,12 +32,13 @@ def extract(text: str, published: date | None = P, title: str | None = None) -> 
     """Candidates of a one-paragraph article, through the real sentence splitter and entity extractor."""
     full = f"{title}\n{text}" if title else text
     sentences, mentions = analyse_batch([("sha", full)], REF)
-    by_idx: dict[int, list[Mention]] = {}
-    for _, idx, start, end, surface, etype, key, ref, name, method, *rest in mentions:
-        by_idx.setdefault(idx, []).append(Mention(start, end, surface, etype, ref, name, method))
-    doc = [(idx, sent, by_idx.get(idx, [])) for _, idx, _, _, sent in sentences]
-    titles = frozenset(idx for _, idx, start, _, _ in sentences if title and start < len(title))
-    return _event_extractor(REF).article(doc, published, titles)
+    articles = pl.DataFrame({"article_id": ["a"], "text_sha": ["sha"], "published_date": [published],
+                             "title_chars": [len(title) if title else 0]},
+                            schema={"article_id": pl.String, "text_sha": pl.String, "published_date": pl.Date,
+                                    "title_chars": pl.Int64})
+    [(_, when, titles, doc)] = documents(articles, pl.DataFrame(sentences, schema=SENTENCE_SCHEMA, orient="row"),
+                                         pl.DataFrame(mentions, schema=MENTION_SCHEMA, orient="row"))
+    return _event_extractor(REF).article(doc, when, titles)
 
 
 def one(text: str, published: date | None = P, **kw) -> Candidate:
@@ -198,3 +209,23 @@ def test_headlines_and_back_references_are_marked():
     assert [(c.event_type, c.title) for c in found] == [("AGREE", True), ("AGREE", False)]
     c = one("남북 간 입장 차가 좁혀지지 않는 상황에서 열리는 이번 5차 회담은 중요한 고비가 될 전망이다.")
     assert c.anaphoric
+
+
+def test_candidates_are_extracted_in_batches_through_the_task_runner():
+    texts = {"s1": "미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.",
+             "s2": "한국과 미국은 29일 반도체 공급망 협력을 위한 업무협약(MOU)을 체결했다."}
+    sentences, mentions = analyse_batch(list(texts.items()), REF)
+    articles = pl.DataFrame({"article_id": ["a1", "a2"], "text_sha": ["s1", "s2"], "published_date": [P, P],
+                             "title_chars": [0, 0]})
+    calls = []
+
+    def runner(fn, items):
+        calls.append(len(items))
+        return [fn(item) for item in items]
+
+    rows = event_candidates(articles, pl.DataFrame(sentences, schema=SENTENCE_SCHEMA, orient="row"),
+                            pl.DataFrame(mentions, schema=MENTION_SCHEMA, orient="row"), REF,
+                            map_batches=runner, batch_size=1)
+    assert calls == [2]  # two batches of one article, handed to the runner at once
+    assert [(r[0], r[2], r[3]) for r in rows] == [("a1", "SANCTION", "export_control"), ("a2", "AGREE", "mou")]
+    assert all(len(r) == len(CANDIDATE_SCHEMA) for r in rows)
