@@ -265,7 +265,11 @@ class Extractor:
             c = folded[i]
             if c.isspace() or (_is_latin(c) and i > 0 and _is_latin_alnum(folded[i - 1])):
                 continue  # FT inside FTA, KT inside KTX: Latin names start and end at Latin word edges
-            lengths = self.gaz.lengths.get(c)
+            if c not in self.gaz.lengths:
+                continue
+            lengths = self.gaz.lengths2.get(folded[i:i + 2], ())
+            if c in self.gaz.lengths2:  # one-character surfaces (美, 中)
+                lengths = [*lengths, 1]
             if not lengths:
                 continue
             hit = None

@@ -28,6 +28,7 @@ class Gazetteer:
     entries: dict[str, Entry] = field(default_factory=dict)  # entity_id -> entry
     surfaces: dict[str, str] = field(default_factory=dict)  # folded surface -> entity_id
     lengths: dict[str, list[int]] = field(default_factory=dict)  # first char -> surface lengths, longest first
+    lengths2: dict[str, list[int]] = field(default_factory=dict)  # first two chars (or the one) -> lengths
     abbrev: dict[str, str] = field(default_factory=dict)  # compound syllable (한, 미, 일) -> country id
     by_iso2: dict[str, str] = field(default_factory=dict)
 
@@ -42,9 +43,13 @@ class Gazetteer:
 
     def index(self) -> None:
         by_char: dict[str, set[int]] = {}
+        by_pair: dict[str, set[int]] = {}
         for key in self.surfaces:
             by_char.setdefault(key[0], set()).add(len(key))
+            # by the first two characters: far fewer lengths to try at each position than by the first one
+            by_pair.setdefault(key[:2], set()).add(len(key))
         self.lengths = {c: sorted(ls, reverse=True) for c, ls in by_char.items()}
+        self.lengths2 = {p: sorted(ls, reverse=True) for p, ls in by_pair.items()}
 
     def lookup(self, surface: str) -> Entry | None:
         entity_id = self.surfaces.get(fold(surface))

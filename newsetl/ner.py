@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MODEL_PATH = Path(__file__).resolve().parent / "models_data" / "ner.crfsuite"
 LABELS = ("PS", "OG", "LC")
@@ -40,8 +40,7 @@ _tagger = None
 _tagger_key = None
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     start: int  # offsets into the sentence
     end: int
     text: str
