@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -38,18 +37,29 @@ def generate(out: Path, articles: int, seed: int) -> Path:
     return out / "raw"
 
 
-def run_newsetl(args: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (bytes) of the run's largest process, and its stderr tail."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+_MEASURE = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
+def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (bytes) of the run's largest process, and its stderr tail.
+
+    Each run goes through a small parent process of its own, so the peak is this run's, not the
+    largest of every run so far.
+    """
+    peak_file = workdir / "peak-rss.txt"
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "newsetl.cli", "run", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(peak_file), sys.executable, "-m", "newsetl.cli", "run",
+                           *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
         sys.exit(f"newsetl run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    # ru_maxrss of children is the maximum over every child so far: report it only when it grew
-    return wall, max(peak, before) * 1024, proc.stderr[-2000:]
+    return wall, int(peak_file.read_text()) * 1024, proc.stderr[-2000:]
 
 
 def stages(db: Path) -> dict:
@@ -61,18 +71,22 @@ def stages(db: Path) -> dict:
                              [run_id]).fetchall()
         chars = con.execute("select coalesce(sum(char_count), 0), count(*) from marts.dim_article").fetchall()[0]
     out = json.loads(timings) if timings else {}
+    out["stage_peak_rss_mb"] = out.pop("peak_rss_mb", {})  # the flow process's peak when each stage ended
     out["models_detail"] = {m: round(s, 3) for m, s in models if s and s >= 0.05}
     out["chars_total"], out["articles_total"] = chars
     return out
 
 
 def kiwi_reference(db: Path, workers: int) -> dict:
-    """kiwipiepy tokenize alone on the same cleaned bodies (titles included), same cores."""
+    """kiwipiepy tokenize alone on every ingested article's text (title + cleaned body, duplicates
+    included: what a pipeline without deduplication would analyse), same cores."""
     from kiwipiepy import Kiwi
 
     with duckdb.connect(str(db), read_only=True) as con:
-        texts = [r[0] for r in con.execute(
-            "select analysed_text from intermediate.int_articles__deduplicated where duplicate_of is null").fetchall()]
+        texts = [r[0] for r in con.execute("select analysed_text from intermediate.int_articles__deduplicated").fetchall()]
+        distinct_chars = con.execute("select coalesce(sum(length(analysed_text)), 0) from (select distinct text_sha, "
+                                     "analysed_text from intermediate.int_articles__deduplicated "
+                                     "where duplicate_of is null)").fetchall()[0][0]
     kiwi = Kiwi(num_workers=workers)
     kiwi.tokenize("warm up")
     started = time.perf_counter()
@@ -80,7 +94,8 @@ def kiwi_reference(db: Path, workers: int) -> dict:
         pass
     seconds = time.perf_counter() - started
     chars = sum(map(len, texts))
-    return {"seconds": round(seconds, 2), "texts": len(texts), "chars": chars, "chars_per_s": round(chars / seconds)}
+    return {"seconds": round(seconds, 2), "texts": len(texts), "chars": chars, "chars_per_s": round(chars / seconds),
+            "distinct_chars": distinct_chars, "distinct_seconds_at_same_rate": round(distinct_chars / (chars / seconds), 2)}
 
 
 def add_new_articles(raw: Path, extra_corpus: Path, share: float, seed: int) -> int:
@@ -122,17 +137,25 @@ def main() -> None:
         if prepare == "new":
             extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100)
             results["new_files"] = add_new_articles(raw, extra.parent, 0.01, a.seed)
-        wall, rss, _ = run_newsetl(common)
+        wall, rss, _ = run_newsetl(common, a.workdir)
         info = stages(db)
         info.update(wall_s=round(wall, 2), peak_rss_mb=round(rss / 2**20),
                     articles_per_s=round(info["articles_total"] / wall, 1),
                     chars_per_s=round(info["chars_total"] / wall))
+        info["per_stage"] = {stage: {"seconds": info[stage],
+                                     "articles_per_s": round(info["articles_total"] / info[stage]) if info[stage] else None,
+                                     "chars_per_s": round(info["chars_total"] / info[stage]) if info[stage] else None,
+                                     "peak_rss_mb_at_end": info["stage_peak_rss_mb"].get(stage)}
+                             for stage in ("ingest", "models", "validate", "report", "publish") if stage in info}
         results["runs"][label] = info
         print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB", file=sys.stderr)
     results["kiwi_tokenize"] = kiwi_reference(db, workers)
     first = results["runs"]["first"]
     results["ratios"] = {
         "first_vs_kiwi": round(first["wall_s"] / results["kiwi_tokenize"]["seconds"], 2),
+        "first_vs_kiwi_on_distinct_texts": round(first["wall_s"] / results["kiwi_tokenize"]["distinct_seconds_at_same_rate"], 2),
+        "analysis_vs_kiwi_on_distinct_texts": round(first["models_detail"].get("intermediate.int_sentences", 0)
+                                                    / results["kiwi_tokenize"]["distinct_seconds_at_same_rate"], 2),
         "no_new_vs_first": round(results["runs"]["no_new_input"]["wall_s"] / first["wall_s"], 3),
         "one_percent_vs_first": round(results["runs"]["one_percent_new"]["wall_s"] / first["wall_s"], 3),
     }

@@ -38,15 +38,14 @@ def _map_on_task_runner(fn: Callable, batches: list) -> list:
     results = []
     for i, future in enumerate(futures):
         results.append(future.result())
-        _say(f"analysis: batch {i + 1}/{len(batches)} done", transient=True)
+        _say(f"cluster: batch {i + 1}/{len(batches)} done", transient=True)
     return results
 
 
 @task(name="build-model", task_run_name="build {name}", cache_policy=NO_CACHE)
 def build_model(settings: Settings, run_id: str, name: str, distributed: bool = False):
     return steps.build_step(settings, run_id, [name], map_batches=_map_on_task_runner if distributed else None,
-                            on_batch=None if distributed else lambda i, n: _say(f"analysis: batch {i}/{n} done",
-                                                                                transient=True))[0]
+                            on_progress=lambda message: _say(message, transient=True))[0]
 
 
 @task(name="validate", cache_policy=NO_CACHE)

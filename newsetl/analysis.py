@@ -49,14 +49,25 @@ def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[lis
         known: dict[str, Mention] = {}
         for idx, sent in enumerate(doc):
             sentences.append((sha, idx, sent.start, sent.end, sent.text))
+            kept: dict[tuple[int, str], Mention] = {}
             for m in extractor.sentence(sent, known):
                 if m.entity_type == "PERSON":
                     remember(known, m)
                 if not m.entity_id and (m.generic or (m.confidence or 1.0) < MIN_DISCOVERED_CONFIDENCE):
                     continue  # '정부', '박' of 박모씨, a name the model is unsure of: no entity for an analyst
-                mentions.append((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name,
-                                 m.method, m.title, m.affiliation_id, m.nested))
+                kept[m.start, m.key] = longer(kept.get((m.start, m.key)), m)
+            mentions.extend((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name,
+                             m.method, m.title, m.affiliation_id, m.nested) for m in kept.values())
     return sentences, mentions
+
+
+def longer(held: Mention | None, new: Mention) -> Mention:
+    """One mention per entity and start offset: '경남도' (model) over '경남' (gazetteer), a span over a nested one."""
+    if held is None:
+        return new
+    if (held.nested, -(held.end - held.start)) <= (new.nested, -(new.end - new.start)):
+        return held
+    return new
 
 
 def remember(known: dict[str, Mention], person: Mention) -> None:

@@ -98,17 +98,9 @@ def run(
         settings = settings.with_(sources=tuple(source))
     settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
     from newsetl import warehouse
-    from newsetl.models import ModelError
     from newsetl.prefect_server import ServerError
 
-    try:
-        from newsetl.pipeline import graph_for
-
-        graph = graph_for(settings)
-        if settings.select:
-            graph.select(settings.select)
-    except ModelError as exc:
-        _fail(str(exc))
+    _check_project(settings)
     try:
         with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
             summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
@@ -119,6 +111,22 @@ def run(
         raise typer.Exit(2 if summary.failed_model is None else 1)
     if summary.status == "failed":
         raise typer.Exit(1)
+
+
+def _check_project(settings: Settings) -> None:
+    """Models, selection and suites are read before anything is written: a typo is exit 2 in seconds,
+    not a failed run after the analysis."""
+    from newsetl.checks import SuiteError, load_suites
+    from newsetl.models import ModelError
+    from newsetl.pipeline import graph_for
+
+    try:
+        graph = graph_for(settings)
+        if settings.select:
+            graph.select(settings.select)
+        load_suites(settings.expectations_dir)
+    except (ModelError, SuiteError) as exc:
+        _fail(str(exc))
 
 
 def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | None, dask_workers: int | None):
@@ -137,9 +145,11 @@ def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | No
     # Dask workers report their task runs to Prefect: a real server, or each would start its own.
     settings.db.parent.mkdir(parents=True, exist_ok=True)
     server = prefect_api(settings.db.parent / "prefect-server.log")
+    # One analyzer thread per worker process: the workers, not kiwi's thread pool, share out the cores.
     runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
         cluster_kwargs={"n_workers": dask_workers or os.cpu_count() or 1, "threads_per_worker": 1,
-                        "processes": True, "dashboard_address": None})
+                        "processes": True, "dashboard_address": None,
+                        "env": {"NEWSETL_KIWI_THREADS": os.environ.get("NEWSETL_KIWI_THREADS", "1")}})
     with server if not dask_address or not os.environ.get("PREFECT_API_URL") else nullcontext(), progress(hook):
         return pipeline.with_options(task_runner=runner)(**params, distributed=True)
 
@@ -365,16 +375,10 @@ def models_run(
         newsetl models run --select tag:events --select +fct_event --full-refresh
     """
     from newsetl import warehouse
-    from newsetl.models import ModelError
-    from newsetl.pipeline import graph_for, run_models
+    from newsetl.pipeline import run_models
 
     settings = _settings(db).with_(full_refresh=full_refresh, select=tuple(select or ()))
-    try:
-        graph = graph_for(settings)
-        if settings.select:
-            graph.select(settings.select)
-    except ModelError as exc:
-        _fail(str(exc))
+    _check_project(settings)
 
     def say(message: str) -> None:
         err.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)

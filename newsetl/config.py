@@ -20,6 +20,15 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"{name}={value!r}: a whole number of articles, 1 or more")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     db: Path = field(default_factory=lambda: _env_path("NEWSETL_DB", DEFAULT_DB))
@@ -40,8 +49,12 @@ class Settings:
     minhash_bands: int = 32  # 32 bands of 4 rows: a pair at 0.6 is a candidate with p = 0.98, at 0.7 p > 0.999
     shingle_words: int = 3
     # Analysis batches: small enough to stream, large enough to keep kiwi busy.
-    batch_articles: int = 500
-    workers: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    batch_articles: int = field(default_factory=lambda: _env_int("NEWSETL_BATCH_ARTICLES", 500))
+    # Python models stream: they read, analyse and write this many articles (at least a few batches per
+    # worker) at a time, so a run's memory does not grow with the size of its input.
+    stream_articles: int = field(default_factory=lambda: _env_int("NEWSETL_STREAM_ARTICLES", 2000))
+    # Workers the analysis is shared among (kiwi threads, Dask workers): chunks hold work for each.
+    workers: int = field(default_factory=lambda: _env_int("NEWSETL_WORKERS", max(1, min(os.cpu_count() or 1, 8))))
     full_refresh: bool = False
     select: tuple[str, ...] = ()
 

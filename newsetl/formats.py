@@ -264,6 +264,17 @@ def _is_rejected(value: object) -> bool:
     return isinstance(value, Rejected)
 
 
+def _whole_file_text(data: bytes, declared: str | None = None) -> tuple[str, str] | Rejected:
+    """A one-file format's text and encoding, or why it is not an article: binary, undecodable, empty."""
+    decoded = _decode(data, "", declared=declared)
+    if _is_rejected(decoded):
+        return decoded
+    text, encoding = decoded
+    if _blank(text):
+        return Rejected(None, "empty", f"only whitespace ({len(data)} bytes, {encoding})", data)
+    return text, encoding
+
+
 # ------------------------------------------------------------------ .txt
 _FRONT_LINE = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:[ \t]?(.*)$")
 _DATE_LINE = re.compile(
@@ -300,12 +311,10 @@ def _front_matter(lines: list[str]) -> tuple[dict, int] | None:
 
 
 def _read_txt(data: bytes) -> tuple[list[Record], list[Rejected]]:
-    decoded = _decode(data, "")
+    decoded = _whole_file_text(data)
     if _is_rejected(decoded):
         return [], [decoded]
     text, encoding = decoded
-    if _blank(text):
-        return [], [Rejected(None, "empty", f"only whitespace ({len(data)} bytes, {encoding})", data)]
     lines = text.split("\n")
     metadata: dict = {}
     front = _front_matter(lines)
@@ -329,12 +338,10 @@ def _read_txt(data: bytes) -> tuple[list[Record], list[Rejected]]:
 
 # ------------------------------------------------------------------ .html
 def _read_html(data: bytes) -> tuple[list[Record], list[Rejected]]:
-    decoded = _decode(data, "", declared=sniff_charset(data))
+    decoded = _whole_file_text(data, declared=sniff_charset(data))
     if _is_rejected(decoded):
         return [], [decoded]
     text, encoding = decoded
-    if _blank(text):
-        return [], [Rejected(None, "empty", f"only whitespace ({len(data)} bytes, {encoding})", data)]
     try:
         page = extract_page(text)
     except Exception as exc:  # html.parser is forgiving; this is the last line of defence
@@ -525,12 +532,10 @@ _ARRAY_KEYS = (
 
 
 def _read_json(data: bytes, max_bytes: int) -> tuple[list[Record], list[Rejected]]:
-    decoded = _decode(data, "")
+    decoded = _whole_file_text(data)
     if _is_rejected(decoded):
         return [], [decoded]
     text, encoding = decoded
-    if _blank(text):
-        return [], [Rejected(None, "empty", f"only whitespace ({len(data)} bytes, {encoding})", data)]
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -571,12 +576,10 @@ def _read_json(data: bytes, max_bytes: int) -> tuple[list[Record], list[Rejected
 
 # ------------------------------------------------------------------ .csv
 def _read_csv(data: bytes) -> tuple[list[Record], list[Rejected]]:
-    decoded = _decode(data, "")
+    decoded = _whole_file_text(data)
     if _is_rejected(decoded):
         return [], [decoded]
     text, encoding = decoded
-    if _blank(text):
-        return [], [Rejected(None, "empty", f"only whitespace ({len(data)} bytes, {encoding})", data)]
     # The delimiter is the header line's most common candidate (csv.Sniffer misreads quoted bodies).
     header_line = text.split("\n", 1)[0]
     delimiter = max(",;\t|", key=header_line.count) if any(d in header_line for d in ",;\t|") else ","

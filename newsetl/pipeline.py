@@ -7,6 +7,7 @@ Prefect flow (flows/pipeline.py) can run them as tasks and tests can call them d
 from __future__ import annotations
 
 import json
+import resource
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -44,11 +45,12 @@ class RunSummary:
 
 
 class Stopwatch:
-    """Seconds per stage of a run, recorded in audit.pipeline_runs.timings."""
+    """Seconds per stage of a run, and the process's peak memory when each ended (audit.pipeline_runs.timings)."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.seconds: dict[str, float] = {}
+        self.peak_rss_mb: dict[str, int] = {}
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -57,9 +59,10 @@ class Stopwatch:
             yield
         finally:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - began, 3)
+            self.peak_rss_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # KiB on Linux
 
-    def as_dict(self) -> dict[str, float]:
-        return {**self.seconds, "total": round(time.perf_counter() - self.started, 3)}
+    def as_dict(self) -> dict:
+        return {**self.seconds, "total": round(time.perf_counter() - self.started, 3), "peak_rss_mb": self.peak_rss_mb}
 
 
 def new_run_id() -> str:
@@ -94,7 +97,7 @@ def ingest_step(settings: Settings, run_id: str, progress: Callable[..., None] |
 
 
 def build_step(settings: Settings, run_id: str, names: list[str], map_batches=None,
-               on_model=None, on_batch: Callable[[int, int], None] | None = None) -> list[BuildResult]:
+               on_model=None, on_progress: Callable[[str], None] | None = None) -> list[BuildResult]:
     graph = graph_for(settings)  # parsed once per process: load_graph keeps it while no file changes
     with warehouse.connect(settings.work_db) as con:
         for schema in {graph.models[n].schema for n in names}:
@@ -102,19 +105,9 @@ def build_step(settings: Settings, run_id: str, names: list[str], map_batches=No
         ctx = ModelContext(con=con, settings=settings, run_id=run_id, full_refresh=settings.full_refresh)
         if map_batches is not None:
             ctx.map_batches = map_batches
-        elif on_batch is not None:
-            ctx.map_batches = _reporting_map(on_batch)
+        if on_progress is not None:
+            ctx.progress = on_progress
         return build(ctx, graph, names, on_model=on_model)
-
-
-def _reporting_map(on_batch: Callable[[int, int], None]) -> Callable:
-    def map_batches(fn: Callable, items: list) -> list:
-        results = []
-        for i, item in enumerate(items, start=1):
-            results.append(fn(item))
-            on_batch(i, len(items))
-        return results
-    return map_batches
 
 
 def judge(summary: RunSummary, results: list[checks.CheckResult]) -> None:

@@ -6,7 +6,7 @@ Analysis is incremental and keyed by content: a body already analysed is never a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
 import polars as pl
@@ -14,7 +14,7 @@ import polars as pl
 from newsetl import analysis, clean, clustering, dedup, events
 from newsetl.models import Model
 from newsetl.publishers import Publishers
-from newsetl.warehouse import table_exists
+from newsetl.warehouse import scalar, table_exists
 
 _REGISTRY: list[Model] = []
 
@@ -42,19 +42,28 @@ def python_models() -> list[Model]:
                 "the file name; publication date from metadata, else the text, else the URL or file name.",
     grain=["article_id"], incremental=True, tags=["python", "cleaning"],
 )
-def int_articles__cleaned(ctx) -> pl.DataFrame:
+def int_articles__cleaned(ctx) -> Iterator[pl.DataFrame]:
     table = "intermediate.int_articles__cleaned"
-    new = ctx.frame(f"""
-        select article_id, source_path, title, body, metadata from staging.stg_articles
-        where article_id not in (select article_id from {table})
-    """ if table_exists(ctx.con, table) and not ctx.full_refresh else
-        "select article_id, source_path, title, body, metadata from staging.stg_articles")
+    done = f"where article_id not in (select article_id from {table})" \
+        if table_exists(ctx.con, table) and not ctx.full_refresh else ""
+    total = numbered(ctx, "_newsetl_cleaning_todo", f"select article_id from staging.stg_articles {done}",
+                     order="article_id")
     publishers = Publishers.from_rows(ctx.frame("select * from reference.publishers").iter_rows(named=True))
-    items = list(new.iter_rows(named=True))
-    batches = [items[i:i + 2000] for i in range(0, len(items), 2000)]
     plausible = ctx.settings.plausible_dates()
-    parts = ctx.map_batches(lambda batch: [clean.clean_article(r, publishers, plausible) for r in batch], batches)
-    return pl.DataFrame([row for part in parts for row in part], schema=clean.CLEANED_SCHEMA)
+    for first, last in chunks(ctx, total):
+        new = ctx.frame("""
+            select articles.article_id, articles.source_path, articles.title, articles.body, articles.metadata
+            from staging.stg_articles as articles
+            inner join _newsetl_cleaning_todo as todo on articles.article_id = todo.article_id
+            where todo.n between ? and ?
+            order by todo.n
+        """, [first, last])
+        items = list(new.iter_rows(named=True))
+        size = ctx.settings.batch_articles
+        batches = [items[i:i + size] for i in range(0, len(items), size)]
+        parts = ctx.map_batches(lambda batch: [clean.clean_article(r, publishers, plausible) for r in batch], batches)
+        ctx.progress(f"cleaning: {min(last, total):,} of {total:,} articles")
+        yield pl.DataFrame([row for part in parts for row in part], schema=clean.CLEANED_SCHEMA)
 
 
 @python_model(
@@ -65,21 +74,31 @@ def int_articles__cleaned(ctx) -> pl.DataFrame:
                 "threshold), decided once, when the body is first seen, against every body signed before.",
     grain=["body_sha"], incremental=True, tags=["python", "dedup"],
 )
-def int_article_signatures(ctx) -> pl.DataFrame:
+def int_article_signatures(ctx) -> Iterator[pl.DataFrame]:
     table = "intermediate.int_article_signatures"
     incremental = table_exists(ctx.con, table) and not ctx.full_refresh
-    new = ctx.frame(f"""
-        select cleaned.body_sha, cleaned.article_id, cleaned.body
+    total = numbered(ctx, "_newsetl_signing_todo", f"""
+        select cleaned.body_sha, cleaned.article_id, articles.ingested_at, cleaned.source_path, articles.source_record
         from intermediate.int_articles__cleaned as cleaned
         inner join staging.stg_articles as articles on cleaned.article_id = articles.article_id
         {f"where cleaned.body_sha not in (select body_sha from {table})" if incremental else ""}
         qualify row_number() over (partition by cleaned.body_sha order by articles.ingested_at,
             cleaned.source_path, articles.source_record nulls first, cleaned.article_id) = 1
-        order by articles.ingested_at, cleaned.source_path, articles.source_record nulls first, cleaned.article_id
-    """)
+    """, order="ingested_at, source_path, source_record nulls first, article_id")
     params = dedup.Params(permutations=ctx.settings.minhash_permutations, bands=ctx.settings.minhash_bands,
                           shingle_words=ctx.settings.shingle_words, threshold=ctx.settings.near_duplicate_threshold)
-    return dedup.sign_and_match(new, dedup.warehouse_lookup(ctx.con, table) if incremental else None, params)
+    for first, last in chunks(ctx, total):
+        new = ctx.frame("""
+            select todo.body_sha, todo.article_id, cleaned.body
+            from _newsetl_signing_todo as todo
+            inner join intermediate.int_articles__cleaned as cleaned on todo.article_id = cleaned.article_id
+            where todo.n between ? and ?
+            order by todo.n
+        """, [first, last])
+        # earlier chunks are already in the table: each body is matched against every body signed before it
+        lookup = dedup.warehouse_lookup(ctx.con, table) if table_exists(ctx.con, table) else None
+        ctx.progress(f"near-duplicates: {min(last, total):,} of {total:,} bodies")
+        yield dedup.sign_and_match(new, lookup, params)
 
 
 @python_model(
@@ -92,25 +111,51 @@ def int_article_signatures(ctx) -> pl.DataFrame:
                 "keyed by its hash so that a text is analysed once.",
     grain=["text_sha", "sentence_idx"], incremental=True, tags=["python", "nlp"],
 )
-def int_sentences(ctx) -> dict[str, pl.DataFrame]:
+def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
     table = "intermediate.int_sentences"
     done = "" if ctx.full_refresh or not table_exists(ctx.con, table) else f"and text_sha not in (select text_sha from {table})"
-    todo = ctx.frame(f"""
-        select distinct text_sha, analysed_text from intermediate.int_articles__deduplicated
-        where duplicate_of is null {done} order by text_sha
-    """)
-    items = todo.rows()
-    size = ctx.settings.batch_articles
-    batches = [items[i:i + size] for i in range(0, len(items), size)]
+    total = numbered(ctx, "_newsetl_analysis_todo", f"""
+        select distinct text_sha from intermediate.int_articles__deduplicated where duplicate_of is null {done}
+    """, order="text_sha")
     ref = str(ctx.settings.reference_dir)
-    # a partial of a module-level function pickles, so batches can run on Dask workers
-    results = ctx.map_batches(partial(analysis.analyse_batch, reference_dir=ref), batches)
-    sentences = [row for part in results for row in part[0]]
-    mentions = [row for part in results for row in part[1]]
-    return {
-        "intermediate.int_sentences": pl.DataFrame(sentences, schema=analysis.SENTENCE_SCHEMA, orient="row"),
-        "intermediate.int_entity_mentions": pl.DataFrame(mentions, schema=analysis.MENTION_SCHEMA, orient="row"),
-    }
+    size = ctx.settings.batch_articles
+    for first, last in chunks(ctx, total):
+        items = ctx.con.execute("""
+            select todo.text_sha, any_value(articles.analysed_text)
+            from _newsetl_analysis_todo as todo
+            inner join intermediate.int_articles__deduplicated as articles on todo.text_sha = articles.text_sha
+            where todo.n between ? and ?
+            group by todo.text_sha
+            order by todo.text_sha
+        """, [first, last]).fetchall()
+        batches = [items[i:i + size] for i in range(0, len(items), size)]
+        # a partial of a module-level function pickles, so batches can run on Dask workers
+        results = ctx.map_batches(partial(analysis.analyse_batch, reference_dir=ref), batches)
+        ctx.progress(f"analysis: {min(last, total):,} of {total:,} texts")
+        yield {
+            "intermediate.int_sentences": pl.DataFrame(
+                [row for part in results for row in part[0]], schema=analysis.SENTENCE_SCHEMA, orient="row"),
+            "intermediate.int_entity_mentions": pl.DataFrame(
+                [row for part in results for row in part[1]], schema=analysis.MENTION_SCHEMA, orient="row"),
+        }
+
+
+def numbered(ctx, name: str, query: str, order: str) -> int:
+    """Materialize `query` as temp table `name` with a row number n (1-based) in `order`; its row count."""
+    ctx.con.execute(f"create or replace temp table {name} as "
+                    f"select *, row_number() over (order by {order}) as n from ({query})")
+    return scalar(ctx.con, f"select count(*) from {name}")
+
+
+def chunks(ctx, total: int) -> Iterator[tuple[int, int]]:
+    """Row-number ranges of one streaming chunk each; at least one, so an empty build still writes its tables.
+
+    A chunk is written before the next is read, so a run's memory does not grow with its size; it holds
+    a few batches per worker, so that every worker has work until the chunk ends.
+    """
+    size = max(ctx.settings.stream_articles, ctx.settings.batch_articles * ctx.settings.workers * 2)
+    for first in range(1, max(total, 1) + 1, size):
+        yield first, first + size - 1
 
 
 @python_model(
@@ -118,13 +163,17 @@ def int_sentences(ctx) -> dict[str, pl.DataFrame]:
     inputs=["intermediate.int_sentences", "intermediate.int_entity_mentions",
             "intermediate.int_articles__deduplicated", "reference.event_triggers", "reference.event_trigger_macros",
             "reference.event_contexts", "reference.organizations", "reference.people", "reference.countries"],
+    outputs=["intermediate.int_event_candidates", "intermediate.int_event_candidates__inputs"],
     description="One row per event type reported by one clause of one article, with its arguments, "
-                "resolved date, status and modality flags (background, negated, hypothetical, headline).",
-    grain=["article_id", "sentence_idx", "event_type", "trigger_start"], tags=["python", "events"],
+                "resolved date, status and modality flags (background, negated, hypothetical, headline). "
+                "Incremental by article: __inputs keeps the text and date each article's rows were read from.",
+    grain=["article_id", "sentence_idx", "event_type", "trigger_start"], incremental=True, tags=["python", "events"],
 )
-def int_event_candidates(ctx) -> pl.DataFrame:
+def int_event_candidates(ctx) -> Iterator[dict[str, pl.DataFrame]]:
+    table, inputs = "intermediate.int_event_candidates", "intermediate.int_event_candidates__inputs"
     # a copy of the article (same body, another file) may carry the publication date the kept one lacks
-    articles = ctx.frame("""
+    ctx.con.execute("""
+        create or replace temp table _newsetl_event_articles as
         with copies as (
             select duplicate_of as article_id, min(published_date) as copy_date
             from intermediate.int_articles__deduplicated
@@ -135,17 +184,37 @@ def int_event_candidates(ctx) -> pl.DataFrame:
             articles.article_id,
             articles.text_sha,
             coalesce(articles.published_date, copies.copy_date) as published_date,
-            coalesce(length(articles.title), 0) as title_chars
+            coalesce(length(articles.title), 0)::integer as title_chars
         from intermediate.int_articles__deduplicated as articles
         left join copies on articles.article_id = copies.article_id
         where articles.duplicate_of is null
-        order by articles.article_id
     """)
-    sentences = ctx.frame("select text_sha, sentence_idx, char_start, text from intermediate.int_sentences")
-    mentions = ctx.frame("select * from intermediate.int_entity_mentions")
-    rows = events.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir),
-                                   map_batches=ctx.map_batches, batch_size=ctx.settings.batch_articles)
-    return pl.DataFrame(rows, schema=events.CANDIDATE_SCHEMA, orient="row")
+    todo = "_newsetl_event_articles"
+    if not ctx.full_refresh and table_exists(ctx.con, table) and table_exists(ctx.con, inputs):
+        # An article that became a duplicate, changed its text or got a date from a new copy loses its rows
+        # and is read again; every other article keeps the rows it has.
+        ctx.con.execute(f"""
+            create or replace temp table _newsetl_event_stale as
+            select * from {inputs} except select * from _newsetl_event_articles
+        """)
+        ctx.con.execute(f"delete from {table} where article_id in (select article_id from _newsetl_event_stale)")
+        ctx.con.execute(f"delete from {inputs} where article_id in (select article_id from _newsetl_event_stale)")
+        ctx.con.execute(f"""
+            create or replace temp table _newsetl_event_todo as
+            select * from _newsetl_event_articles except select * from {inputs}
+        """)
+        todo = "_newsetl_event_todo"
+    total = numbered(ctx, "_newsetl_event_chunks", f"select * from {todo}", order="article_id")
+    for first, last in chunks(ctx, total):
+        chunk = f"(select * from _newsetl_event_chunks where n between {first} and {last})"
+        articles = ctx.frame(f"select article_id, text_sha, published_date, title_chars from {chunk} order by n")
+        sentences = ctx.frame("select text_sha, sentence_idx, char_start, text from intermediate.int_sentences "
+                              f"where text_sha in (select text_sha from {chunk})")
+        mentions = ctx.frame(f"select * from intermediate.int_entity_mentions where text_sha in (select text_sha from {chunk})")
+        rows = events.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir),
+                                       map_batches=ctx.map_batches, batch_size=ctx.settings.batch_articles)
+        ctx.progress(f"events: {min(last, total):,} of {total:,} articles")
+        yield {table: pl.DataFrame(rows, schema=events.CANDIDATE_SCHEMA, orient="row"), inputs: articles}
 
 
 @python_model(

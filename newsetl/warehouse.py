@@ -108,7 +108,10 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     """Open a DuckDB file (or ':memory:') with the project's settings."""
     if str(path) != ":memory:" and not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+    # DuckDB would cache up to 80% of the machine's memory; a run's memory should not grow with the
+    # warehouse. Past the limit it spills to <db>.tmp/.
+    config = {**_CONFIG, "memory_limit": os.environ.get("NEWSETL_DUCKDB_MEMORY", "1GB")}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -182,6 +182,21 @@ def test_validate_command_exit_codes(runner, tmp_path, monkeypatch):
     assert "fct_event.json: expectations[0]" in typo.output and "Traceback" not in typo.output
 
 
+
+def test_run_refuses_a_broken_suite_before_writing_anything(runner, tmp_path, monkeypatch):
+    suites = tmp_path / "suites"
+    shutil.copytree(Settings().expectations_dir, suites)
+    doc = json.loads((suites / "dim_entity.json").read_text(encoding="utf-8"))
+    doc["expectations"][1]["severity"] = "critcal"
+    (suites / "dim_entity.json").write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setattr(cli, "Settings", lambda: Settings(expectations_dir=suites))
+    db = tmp_path / "w" / "newsetl.duckdb"
+    result = runner.invoke(cli.app, ["run", "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "dim_entity.json: expectations[1]" in result.output and "critcal" in result.output
+    assert "Traceback" not in result.output
+    assert not db.parent.exists() or not any(db.parent.iterdir())  # no warehouse, no work file, no lock
+
 # --- in a real browser ------------------------------------------------------------------------------------
 
 

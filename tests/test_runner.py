@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import ROOT, newsetl, query
 from typer.testing import CliRunner
@@ -268,6 +269,37 @@ def test_python_models_are_skipped_when_unchanged_and_refreshed_when_redefined(t
     result = toy.build()["marts.py_counts"]
     assert calls == [True, False, True, False, True] and result.mode == "full"
     assert toy.rows("select n, n_again from marts.py_counts") == [(5, 5)]
+
+
+def test_python_model_yielding_chunks_writes_each_and_keeps_them_all(toy):
+    seen: list[int] = []  # rows already in the table when each chunk is computed: chunks are written as they come
+
+    def lengths(ctx):
+        for length in (3, 4, 5):
+            seen.append(ctx.con.execute("select count(*) from marts.py_lengths").fetchall()[0][0]
+                        if ctx.con.execute("select count(*) from information_schema.tables "
+                                           "where table_name = 'py_lengths'").fetchall()[0][0] else -1)
+            yield {"marts.py_lengths": ctx.frame("select article_id, length(body) as n from staging.stg "
+                                                 "where length(body) = ?", [length]),
+                   "marts.py_chunks": pl.DataFrame({"chunk": [length]})}
+
+    toy.python = [Model(name="marts.py_lengths", kind="python", func=lengths, depends_on=("staging.stg",),
+                        outputs=("marts.py_lengths", "marts.py_chunks"), config={"materialized": "table"})]
+    result = toy.build()["marts.py_lengths"]
+    assert result.status == "success" and result.rows == 3 and result.rows_written == 6
+    assert seen == [-1, 1, 2]
+    assert toy.rows("select n from marts.py_lengths order by n") == [(3,), (4,), (5,)]
+    assert toy.rows("select chunk from marts.py_chunks order by chunk") == [(3,), (4,), (5,)]
+
+
+def test_python_model_yielding_nothing_is_an_error_naming_it(toy):
+    def nothing(ctx):
+        yield from ()
+
+    toy.python = [Model(name="marts.py_nothing", kind="python", func=nothing, depends_on=("staging.stg",),
+                        outputs=("marts.py_nothing",), config={"materialized": "table"})]
+    result = toy.build()["marts.py_nothing"]
+    assert result.status == "error" and "py_nothing yielded no result" in result.error
 
 
 # --- the real project: `newsetl models run` on a copy of the sample warehouse ---------------------

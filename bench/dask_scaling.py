@@ -1,0 +1,83 @@
+"""Dask scale-out: the analysis stage on a LocalCluster of one worker process, then of two.
+
+Usage (from the project root):
+    uv run python bench/dask_scaling.py [--articles 1000] [--workers 1 2] [--workdir /tmp/newsetl-dask-bench]
+
+Each run is a fresh `newsetl run --task-runner dask --dask-workers N` on the same generated corpus
+(../shared/corpus/make_corpus.py); the figure compared is the build time of the analysis model
+(intermediate.int_sentences, from audit.model_runs), whose batches run on the workers. Each worker
+runs kiwi with one thread, so N workers use N cores. Writes bench/results/dask-scaling.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import generate  # noqa: E402
+
+STAGES = ("intermediate.int_articles__cleaned", "intermediate.int_sentences", "intermediate.int_event_candidates")
+
+
+def one_run(raw: Path, db: Path, workers: int) -> dict:
+    """A fresh run on `workers` Dask worker processes (0: the local task runner, analysis in this process)."""
+    for stale in db.parent.glob(db.stem + "*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    runner = ["--task-runner", "dask", "--dask-workers", str(workers)] if workers else ["--task-runner", "local"]
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "newsetl.cli", "run", "--source", str(raw), "--db", str(db), *runner],
+                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"newsetl run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    with duckdb.connect(str(db), read_only=True) as con:
+        seconds = dict(con.execute("select model, seconds from audit.model_runs where status = 'success'").fetchall())
+        chars = con.execute("select sum(length(text)) from intermediate.int_sentences").fetchall()[0][0]
+    return {"workers": workers or "local", "wall_s": round(wall, 1), "analysed_chars": chars,
+            **{name.split(".")[1]: round(seconds[name], 1) for name in STAGES}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                    help="worker counts to compare; the first is the base of the speed-up")
+    ap.add_argument("--local", action="store_true", help="also time the local task runner (kiwi's own threads)")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsetl-dask-bench"))
+    a = ap.parse_args()
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    raw = generate(a.workdir / f"corpus-{a.articles}-s{a.seed}", a.articles, a.seed)
+    runs = []
+    for workers in a.workers:
+        runs.append(one_run(raw, a.workdir / f"w{workers}" / "newsetl.duckdb", workers))
+        print(f"{workers} worker(s): analysis {runs[-1]['int_sentences']} s, wall {runs[-1]['wall_s']} s", file=sys.stderr)
+    if a.local:
+        runs.append(one_run(raw, a.workdir / "local" / "newsetl.duckdb", 0))
+        print(f"local: analysis {runs[-1]['int_sentences']} s, wall {runs[-1]['wall_s']} s", file=sys.stderr)
+    base = runs[0]["int_sentences"]
+    for run in runs:
+        run["analysis_speedup"] = round(base / run["int_sentences"], 2)
+    result = {"articles": a.articles, "cpus": os.cpu_count(), "runs": runs}
+    out = ROOT / "bench" / "results" / "dask-scaling.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\n{'workers':>8}{'analysis s':>12}{'speed-up':>10}{'cleaning s':>12}{'events s':>10}{'wall s':>9}")
+    for run in runs:
+        print(f"{run['workers']:>8}{run['int_sentences']:>12}{run['analysis_speedup']:>10}"
+              f"{run['int_articles__cleaned']:>12}{run['int_event_candidates']:>10}{run['wall_s']:>9}")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
