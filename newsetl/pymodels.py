@@ -197,8 +197,10 @@ def int_event_candidates(ctx) -> Iterator[dict[str, pl.DataFrame]]:
             create or replace temp table _newsetl_event_stale as
             select * from {inputs} except select * from _newsetl_event_articles
         """)
+        ctx.con.execute("begin transaction")  # rows and their record go together (chunks are committed as written)
         ctx.con.execute(f"delete from {table} where article_id in (select article_id from _newsetl_event_stale)")
         ctx.con.execute(f"delete from {inputs} where article_id in (select article_id from _newsetl_event_stale)")
+        ctx.con.execute("commit")
         ctx.con.execute(f"""
             create or replace temp table _newsetl_event_todo as
             select * from _newsetl_event_articles except select * from {inputs}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import itertools
 import re
 import time
@@ -272,9 +273,29 @@ def _build_python(ctx: ModelContext, model: Model, mode: str) -> tuple[int, str]
         first = next(chunks)
     written = 0
     for number, results in enumerate(itertools.chain([first], chunks)):
-        written += sum(_write_frame(con, model, table, results[table], append=not full or number > 0)
-                       for table in model.tables)
+        if streams(model):
+            con.execute("begin transaction")  # the chunk's rows in every output table, or none of them
+        try:
+            written += sum(_write_frame(con, model, table, results[table], append=not full or number > 0)
+                           for table in model.tables)
+        except BaseException:
+            if streams(model):
+                con.execute("rollback")
+            raise
+        if streams(model):
+            con.execute("commit")
     return written, mode
+
+
+def streams(model: Model) -> bool:
+    """A Python model that yields its output chunk by chunk; each chunk is committed as it is written.
+
+    One transaction around a model that writes millions of rows would hold them all in memory. Committed
+    chunks are safe: they land in the work file, which is published only after a complete, checked run,
+    and a failed model's state is forgotten, so the next run builds it again (incremental models go on
+    from the chunks they finished, since they skip what they already hold).
+    """
+    return model.kind == "python" and inspect.isgeneratorfunction(model.func)
 
 
 def build_model(ctx: ModelContext, model: Model, mode: str = "full") -> tuple[int | None, int | None, str]:
@@ -458,9 +479,10 @@ def _build_one(ctx: ModelContext, graph: Graph, name: str, prints: _Fingerprints
         # Like dbt, only a model's own new definition (or --full-refresh) rebuilds it whole: an upstream
         # edit must not re-run hours of content-keyed analysis. Rows already there are kept.
         fresh = not ctx.full_refresh and present and before is not None and before.definition == model.definition
-        # A failed merge or Python model must leave its tables as they were: one transaction each. A view
-        # or table is one `create or replace`, atomic on its own and ~20 ms cheaper without a transaction.
-        atomic = model.kind in ("python", "incremental")
+        # A failed merge or Python model must leave its tables as they were: one transaction each (a streaming
+        # model, one per chunk: see streams()). A view or table is one `create or replace`, atomic on its own
+        # and ~20 ms cheaper without a transaction.
+        atomic = model.kind in ("python", "incremental") and not streams(model)
         if atomic:
             con.execute("begin transaction")
         try:

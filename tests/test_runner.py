@@ -292,6 +292,26 @@ def test_python_model_yielding_chunks_writes_each_and_keeps_them_all(toy):
     assert toy.rows("select chunk from marts.py_chunks order by chunk") == [(3,), (4,), (5,)]
 
 
+def test_streaming_model_failing_midway_keeps_its_finished_chunks_and_is_built_whole_next_run(toy):
+    lost = [True]
+
+    def ids(ctx):
+        yield ctx.frame("select article_id from staging.stg where length(body) = 3")
+        if lost[0]:
+            raise RuntimeError("worker lost")
+        yield ctx.frame("select article_id from staging.stg where length(body) > 3")
+
+    toy.python = [Model(name="marts.py_ids", kind="python", func=ids, depends_on=("staging.stg",),
+                        outputs=("marts.py_ids",), config={"materialized": "table"})]
+    failed = toy.build()["marts.py_ids"]
+    assert failed.status == "error" and "worker lost" in failed.error
+    assert toy.rows("select count(*) from marts.py_ids") == [(1,)]  # the first chunk was committed
+    lost[0] = False
+    rebuilt = toy.build()["marts.py_ids"]
+    assert rebuilt.status == "success" and rebuilt.mode == "full"
+    assert toy.rows("select count(*) from marts.py_ids") == [(3,)]
+
+
 def test_python_model_yielding_nothing_is_an_error_naming_it(toy):
     def nothing(ctx):
         yield from ()
