@@ -18,18 +18,32 @@ signatures as (
     select body_sha, near_duplicate_of_sha, similarity from intermediate.int_article_signatures
 ),
 
-versioned as (
+-- The windows below read these keys only, and the bodies join back at the end: a window operator holds
+-- its rows in memory, and with bodies those are gigabytes at 100k articles.
+keys as (
     select
-        cleaned.*,
+        cleaned.article_id,
+        cleaned.source_path,
         raw_articles.source_record,
         raw_articles.ingested_at,
-        row_number() over (
-            partition by cleaned.source_path, raw_articles.source_record
-            order by raw_articles.ingested_at, cleaned.article_id
-        ) as version,
-        count(*) over (partition by cleaned.source_path, raw_articles.source_record) as versions
+        cleaned.body_sha,
+        cleaned.subheads_sha,
+        cleaned.publisher,
+        cleaned.reporters[1] as reporter,
+        cleaned.title
     from cleaned
     inner join raw_articles on cleaned.article_id = raw_articles.article_id
+),
+
+versioned as (
+    select
+        keys.*,
+        row_number() over (
+            partition by keys.source_path, keys.source_record
+            order by keys.ingested_at, keys.article_id
+        ) as version,
+        count(*) over (partition by keys.source_path, keys.source_record) as versions
+    from keys
 ),
 
 latest as (
@@ -41,7 +55,7 @@ ranked as (
         latest.*,
         first_value(latest.article_id) over body_order as first_of_body,
         first_value(latest.publisher ignore nulls) over body_order as body_publisher,
-        first_value(latest.reporters[1] ignore nulls) over body_order as body_reporter,
+        first_value(latest.reporter ignore nulls) over body_order as body_reporter,
         first_value(latest.title ignore nulls) over body_order as body_title
     from latest
     window body_order as (
@@ -62,7 +76,7 @@ editions as (
             partition by
                 ranked.body_sha,
                 coalesce(ranked.publisher, ranked.body_publisher),
-                coalesce(ranked.reporters[1], ranked.body_reporter),
+                coalesce(ranked.reporter, ranked.body_reporter),
                 ranked.subheads_sha,
                 case
                     when ranked.title <> ranked.body_title
@@ -81,7 +95,10 @@ originals as (
 
 final as (
     select
-        editions.* exclude (first_of_body, body_publisher, body_reporter, body_title, first_of_edition),
+        cleaned.*,
+        editions.source_record,
+        editions.ingested_at,
+        editions.version,
         -- a copy points at the first article of its edition; the first of an edition points at the
         -- body's first article, and the first of a body that near-duplicates an earlier body at that
         -- body's first article
@@ -100,6 +117,7 @@ final as (
             when near_originals.article_id is not null then signatures.similarity
         end as duplicate_similarity
     from editions
+    inner join cleaned on editions.article_id = cleaned.article_id
     left join signatures on editions.body_sha = signatures.body_sha
     left join originals as near_originals on signatures.near_duplicate_of_sha = near_originals.body_sha
 )
