@@ -74,6 +74,11 @@ ORG_SUFFIXES = (
     "공사", "공단", "중공업", "화학", "에너지", "바이오", "제약", "건설", "자동차", "항공", "조선", "홀딩스", "테크놀로지스",
     "테크", "산업", "물산", "상사", "생명", "보험", "카드", "캐피탈", "방송", "통신사", "기구", "연합", "협의회", "당",
 )
+_JOSA_ALT = "|".join(sorted(_JOSA, key=len, reverse=True))
+_QUALIFIER = re.compile(r"(?:인|산)(?=$|[^가-힣]|(?:" + _JOSA_ALT + r")(?:[^가-힣]|$))")
+_ORG_HEAD = re.compile(r" (통신|방송|신문|그룹)(?=$|[^가-힣]|(?:" + _JOSA_ALT + r")(?:[^가-힣]|$))")
+# Names that point rather than name ('our country'): linked to what they mean, but no name span of their own.
+DEICTIC_NAMES = frozenset({"우리나라", "우리 나라", "아국", "본국"})
 # ORG/LOC names that identify nothing by themselves (which government? which police?): mentions, never entities.
 GENERIC_NAMES = frozenset({
     "정부", "당국", "경찰", "검찰", "법원", "군", "군당국", "국회", "여당", "야당", "행정부", "내각", "대법원", "헌법재판소",
@@ -142,7 +147,8 @@ class Extractor:
         return out
 
     def ner_inputs(self, sent: Sentence, matches: list[Mention] | None = None) -> tuple[list[ner.Unit], list[str]]:
-        """The CRF's units of a sentence and the gazetteer label of each (B-OG, I-LC, X for other types, O)."""
+        """The CRF's units of a sentence and the gazetteer label of each (B-OG, I-LC, B-CT for a country, X for
+        other types, O): countries get their own mark, for KLUE reads a country as a place or as its government."""
         text, base = sent.text, sent.start
         if matches is None:
             tokinfo, matches = self._candidates(sent)
@@ -157,7 +163,7 @@ class Extractor:
         us = ner.units(text, toks, cuts)
         gaz = ["O"] * len(us)
         for m in matches:
-            tag = KLUE_FROM_TYPE.get(m.entity_type, "X")
+            tag = "CT" if m.entity_type == "COUNTRY" else KLUE_FROM_TYPE.get(m.entity_type, "X")
             first = True
             for i, u in enumerate(us):
                 if u.start >= m.start and u.end <= m.end:
@@ -187,11 +193,19 @@ class Extractor:
             return True
 
         crf = self._crf(sent, gazetteer + specials)
+        # '황보건설': a surname-like first letter but a company's ending; '수성구청': a place's office
+        crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and _org_named(text[c[0]:c[1]]))
+               or (c[2] == "LC" and _office_named(text[c[0]:c[1]])) else c for c in crf]
         crf_at = {(c[0], c[1]): c[2] for c in crf}
         # compound members share nothing: each letter is its own span, so every member is kept; a letter
         # counts as a name span of its own ('<한>·<미>') only where the model reads one there too
         for m in specials:
-            claim(m if m.method != "compound" or crf_at.get((m.start, m.end)) == "LC" else replace(m, nested=True))
+            tag = crf_at.get((m.start, m.end))
+            if m.method == "compound" and tag not in ("LC", "OG"):
+                m = replace(m, nested=True)
+            elif tag == "OG":
+                m = replace(m, role_type="ORG")  # '남북' as the two governments: KLUE reads <남:OG><북:OG>
+            claim(m)
         for m in self._offices(text, gazetteer):
             claim(m)
         # a statistical span that swallows listed names ('한국 정부', '서울 삼성동 그랜드 인터콘티넨탈')
@@ -283,7 +297,16 @@ class Extractor:
                 e = self.gaz.entries[entity_id]
                 if folded[i:end] in AMBIGUOUS_NAMES and not _proper_reading(text, i, end, tokinfo):
                     continue
-                hit = Mention(i, end, text[i:end], e.entity_type, e.entity_id, e.name, "gazetteer")
+                if e.entity_type == "ORG" and i > 0 and "가" <= text[i - 1] <= "힣" and len(e.name) > 1:
+                    break  # 경찰청 in 서울지방경찰청: the tail of a longer name, not the listed one
+                if end - i == 2 and folded[end - 1] == "측":
+                    end -= 1  # 북측: the side (측) is not part of the name
+                # 한국인, 중국산: the place qualifies a noun; linked, but not a name span of its own
+                nested = folded[i:end] in DEICTIC_NAMES or (
+                    e.entity_type in ("COUNTRY", "LOCATION") and bool(_QUALIFIER.match(text, end)))
+                if e.entity_type == "ORG" and (head := _ORG_HEAD.match(text, end)):
+                    end = head.end(1)  # 'AFP 통신', '아사히 신문': the head noun is part of the name
+                hit = Mention(i, end, text[i:end], e.entity_type, e.entity_id, e.name, "gazetteer", nested=nested)
                 break
             if hit:
                 yield hit
@@ -404,7 +427,7 @@ class Extractor:
         # the model's longer span is trusted when it is a different kind of thing than the listed parts
         # ('한국 정부' an org around a country); a listed org inside a longer org span is the model's error
         # as often as not, so the listed name keeps it
-        return not (len(inner) == 1 and KLUE_FROM_TYPE.get(inner[0].entity_type) == tag and tag != "LC")
+        return True
 
     def _link(self, text: str, span: tuple, known: dict[str, Mention] | None = None, outer: bool = False) -> Mention:
         """A model span as a mention: the reference entity it names, a person seen before, or a discovered name.
@@ -440,6 +463,8 @@ class Extractor:
             title = _TITLE_RE.match(word) or _TITLE_RE.search(_strip_tail(word))
             if not title or idx == 0:
                 continue
+            if title.start() and re.search(r"[()\d]|[가-힣]모$", word[:title.start()]):
+                continue  # 김모(33)씨: the name is glued to the title in this word, the model's to find
             # the noun run before the title: name (+ affiliation), no particles, at most 7 words back
             run = []
             garbled = 0
@@ -470,9 +495,13 @@ class Extractor:
             span = text[n0:run[-1][1]]
             span = span.split("(", 1)[0].rstrip(" ,")
             n1 = n0 + len(span)
+            lead = len(span) - len(span.lstrip("'\"‘’“”「『<《"))
+            n0, span = n0 + lead, span[lead:]  # '뽀빠이 ...: the quote is not part of the name
             name = _clean(span)
             if not _plausible_name(name, title.group(), known):
                 continue
+            if _org_named(name) or (name[-1] == title.group()[0] and name not in known):
+                continue  # 대우건설 사장, 유치원 원장: the organization the title heads, not a person
             if name in known:
                 yield Mention(n0, n1, text[n0:n1], "PERSON", known[name].entity_id, known[name].name, "alias")
                 continue
@@ -543,6 +572,18 @@ def _proper_reading(text: str, i: int, end: int, tokinfo: dict[int, tuple[int, s
     return not text.startswith("적", end)
 
 
+_OFFICE_HEADS = ("청", "경찰서", "소방서", "위원회", "공사", "공단", "은행", "협회", "지검")
+
+
+def _office_named(name: str) -> bool:
+    last = name.split()[-1] if name.split() else name
+    return any(last.endswith(h) and len(last) > len(h) for h in _OFFICE_HEADS)
+
+
+def _org_named(word: str) -> bool:
+    return " " not in word and any(word.endswith(t) and len(word) > len(t) for t in _ORG_NAME_TAILS)
+
+
 def _person_shaped(name: str) -> bool:
     parts = name.split()
     if len(parts) > 1:
@@ -555,7 +596,8 @@ def _garbled_name_word(toks: list[Token], word: str) -> bool:
         return False
     if toks[-1].tag in ("JC", "JX") and toks[-1].form != "나":
         return False  # 장관은, 차관도: a real particle
-    return not any(t.tag in ("VV", "VA", "VX", "XSV", "XSA", "MAG", "MAJ") or t.tag.startswith("JK") for t in toks)
+    return not any(t.tag in ("VV", "VA", "VX", "XSV", "XSA", "MAG", "MAJ", "MM", "ETM") or t.tag.startswith("JK")
+                   for t in toks)
 
 
 def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:
@@ -563,6 +605,8 @@ def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:
     return any(t.start - base < w0 < t.end - base for t in sent.tokens)
 
 
+# a name ending so is an organization ('한진관광 대표이사', '대우건설 사장')
+_ORG_NAME_TAILS = tuple(t for t in (*ORG_SUFFIXES, *ner.ORG_TAILS) if len(t) >= 2 and t != "대학") + ("관광", "유통")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
 
@@ -607,7 +651,7 @@ def _bare_noun(sent: Sentence, base: int, w0: int, w1: int) -> bool:
 
 def _is_common(sent: Sentence, base: int, w0: int, w1: int) -> bool:
     toks = [t for t in _tokens_in(sent, base, w0, w1) if t.tag not in ("SSO", "SSC", "SP")]
-    return bool(toks) and all(t.tag in ("NNG", "NNB", "SN", "XSN") for t in toks)
+    return bool(toks) and all(t.tag in ("NNG", "NNB", "SN", "XSN", "XPN") for t in toks)
 
 
 def _plausible_name(name: str, title: str, known: dict[str, Mention]) -> bool:

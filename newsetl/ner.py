@@ -83,6 +83,11 @@ def units(text: str, tokens: list[tuple[int, int, str]], cuts: set[int] | frozen
     return out
 
 
+SPORT_WORDS = frozenset((
+    "승점", "경기", "골", "득점", "실점", "대표팀", "월드컵", "올림픽", "리그", "결승", "준결승", "예선", "친선", "세트",
+    "금메달", "은메달", "동메달", "메달", "선수", "무승부", "우승", "골키퍼", "대회", "조별", "선수단", "평가전",
+))
+_QUOTES = frozenset("'\"‘’“”「」『』《》<>")
 _INNER_SPLIT = re.compile(r"[·ㆍ‧・,\s()'\"-]")
 _PIECES = re.compile(r"[^·ㆍ‧・,\s()'\"-]+|[·ㆍ‧・,\s()'\"-]")
 
@@ -123,9 +128,9 @@ def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
         f += ("s3=" + w[-3:], "p3=" + w[:3])
     if "가" <= w[0] <= "힣":
         if len(w) == 1 and w in surnames:
-            f.append("sur1")
+            f += ("sur1", "sur1|" + t)
         elif 2 <= len(w) <= 4 and w[0] in surnames:
-            f.append("sur")
+            f += ("sur", "sur|" + t)
     for tail in ORG_TAILS:
         if w.endswith(tail) and len(w) > len(tail):
             f.append("otail=" + tail)
@@ -162,6 +167,27 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
     W = ["<s>", "<s>", *words, "</s>", "</s>"]
     T = ["<s>", "<s>", *tags, "</s>", "</s>"]
     G = ["<s>", *gaz, "</s>"]
+    # the noun stem of each eojeol (its units before the first particle or ending): '남양주경찰서'
+    stem_of = [""] * n
+    i = 0
+    while i < n:
+        hi = last_of[i]
+        k = i
+        while k <= hi and tags[k][0] not in "JEV":
+            k += 1
+        stem = "".join(words[i:k])
+        for j in range(i, hi + 1):
+            stem_of[j] = stem
+        i = hi + 1
+    quoted = [False] * n
+    inside = False
+    for i in range(n):
+        if words[i] in _QUOTES:
+            inside = not inside
+        elif inside:
+            quoted[i] = True
+    # a sports report: KLUE reads a country there as its team (<한국:OG>이 승점 4), elsewhere as a place
+    sport = "sp|" if not SPORT_WORDS.isdisjoint(words) else ""
     feats: list[list[str]] = []
     for i in range(n):
         w, t, g = words[i], tags[i], gaz[i]
@@ -172,7 +198,15 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
             "pt|t=" + pt + "|" + t, "t|nt=" + t + "|" + nt, "pw|w=" + pw + "|" + w, "w|nw=" + w + "|" + nw,
             "g=" + g, "pg=" + G[i], "ng=" + G[i + 2], "g|t=" + g + "|" + t, "pw2=" + W[i], "nw2=" + W[i + 4],
         )
+        if sport and g.endswith("CT"):
+            f.append("sport")
         lo, hi = first_of[i], last_of[i]
+        stem = stem_of[i]
+        if stem and len(stem) > len(w):
+            f += ("es=" + stem, "es1=" + stem[-1], "es2=" + stem[-2:])
+        if quoted[i]:
+            f.append("q")
+        f += ("w|t=" + w + "|" + t, "nt|nnt=" + nt + "|" + T[i + 4], "ppt|pt=" + T[i] + "|" + pt)
         f.append("ep=" + ("S" if lo == hi else "B" if i == lo else "E" if i == hi else "M"))
         f.append("wt=" + "+".join(tags[lo:hi + 1]))
         if hi != i and tags[hi][0] == "J":
@@ -196,20 +230,26 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
 
 
 def labels_for(us: list[Unit], spans: list[tuple[int, int, str]]) -> list[str]:
-    """BIO labels of units from gold (start, end, tag) spans; a unit overlapping a span joins it."""
+    """BILOU labels of units from gold (start, end, tag) spans; a unit overlapping a span joins it.
+
+    U- marks a one-unit name and L- the last unit of a longer one: the model learns where names end,
+    which BIO leaves to the next label.
+    """
     out = ["O"] * len(us)
     for s, e, tag in spans:
-        first = True
-        for i, u in enumerate(us):
-            if u.end <= s or u.start >= e:
-                continue
-            out[i] = ("B-" if first else "I-") + tag
-            first = False
+        inside = [i for i, u in enumerate(us) if u.end > s and u.start < e]
+        if len(inside) == 1:
+            out[inside[0]] = "U-" + tag
+        elif inside:
+            out[inside[0]] = "B-" + tag
+            for i in inside[1:-1]:
+                out[i] = "I-" + tag
+            out[inside[-1]] = "L-" + tag
     return out
 
 
 def decode(us: list[Unit], labels: list[str]) -> list[tuple[int, int, str]]:
-    """Spans (start, end, tag) from BIO labels; an I without a B starts a span."""
+    """Spans (start, end, tag) from BILOU (or BIO) labels; an I or L without a B starts a span."""
     spans: list[tuple[int, int, str]] = []
     cur: list | None = None
     for u, lab in zip(us, labels, strict=True):
@@ -219,12 +259,15 @@ def decode(us: list[Unit], labels: list[str]) -> list[tuple[int, int, str]]:
             cur = None
             continue
         kind, tag = lab[0], lab[2:]
-        if kind == "B" or cur is None or cur[2] != tag:
+        if kind in "BU" or cur is None or cur[2] != tag:
             if cur:
                 spans.append(tuple(cur))
             cur = [u.start, u.end, tag]
         else:
             cur[1] = u.end
+        if kind in "UL":
+            spans.append(tuple(cur))
+            cur = None
     if cur:
         spans.append(tuple(cur))
     return spans

@@ -23,7 +23,7 @@ from newsetl import ner  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "klue-ner" / "wikitree_dev.jsonl"
 TAG = re.compile(r"<([^<>]+?):(PS|LC|OG|DT|TI|QT)>")
-PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 150, "feature.possible_transitions": True}
+PARAMS = {"c1": 0.02, "c2": 0.1, "max_iterations": 150, "feature.possible_transitions": True}
 
 
 def parse(tagged: str) -> tuple[str, list[tuple[int, int, str]]]:

@@ -190,3 +190,50 @@ def test_discovered_names_are_flagged_and_listed_for_review(sample_run):
     result = newsetl("entities", "review", "--db", str(db), "--min-articles", "1")
     assert result.returncode == 0, result.stderr
     assert "discovered names" in result.stderr
+
+
+def test_person_with_title_in_unseen_sentence_has_exact_offsets(extractor):
+    text = "이번 대책은 박서진 국토교통부 차관이 발표했다."
+    person = next(m for m in mentions(extractor, text) if m.entity_type == "PERSON")
+    assert (person.start, person.end, person.text) == (7, 10, "박서진")
+    assert (person.title, person.affiliation_id) == ("차관", "org:kr_molit")
+
+
+@pytest.mark.parametrize("text", [
+    "대우건설 사장과 유치원 원장이 만났다.",  # the organization a title heads
+    "여러 관급 공사를 수주했다.",  # 공사 the construction work, not the diplomat
+    "김모(41)씨는 성매매 여성 이모씨와 함께 입건됐다.",  # the name is glued to 씨; 성매매 is no name
+])
+def test_title_words_do_not_make_people_of_common_words(extractor, text):
+    people = [m.text for m in mentions(extractor, text) if m.entity_type == "PERSON"]
+    assert all(len(p) == 1 for p in people)  # at most the surnames of 김모씨, 이모씨
+
+
+def test_listed_org_inside_a_longer_name_is_not_that_org(extractor):
+    ms = mentions(extractor, "서울지방경찰청은 이날 수사 결과를 발표했다.")
+    assert "org:kr_police" not in ids(ms)
+
+
+def test_side_and_demonym_and_our_country_are_linked_but_not_name_spans(extractor):
+    north = next(m for m in mentions(extractor, "북측은 회담에 불참했다.") if m.entity_id == "country:KP")
+    assert (north.start, north.end, north.nested) == (0, 1, False)
+    ms = mentions(extractor, "우리나라 수출이 늘었다고 한국인 관광객들이 말했다.")
+    assert [(m.text, m.entity_id, m.nested) for m in ms] == [("우리나라", "country:KR", True), ("한국", "country:KR", True)]
+
+
+def test_org_name_keeps_its_head_noun(extractor):
+    m = next(m for m in mentions(extractor, "AFP 통신은 28일 이같이 전했다.") if m.entity_id == "org:afp")
+    assert (m.start, m.end) == (0, 6)
+
+
+def test_a_places_office_found_by_the_model_is_an_organization(extractor):
+    m = next(m for m in mentions(extractor, "대구 수성구청은 이날 주민 설명회를 열었다.") if "수성구청" in m.text)
+    assert (m.start, m.end, m.entity_type) == (0, 7, "ORG")
+
+
+def test_countries_get_their_own_gazetteer_mark_for_the_model(extractor):
+    sent = extractor.analyse(["미국 텍사스에서 삼성전자가 공장을 지었다."])[0]
+    us, gaz = extractor.ner_inputs(sent)
+    marks = {u.text: g for u, g in zip(us, gaz, strict=True)}
+    assert (marks["미국"], marks["텍사스"], marks["에서"]) == ("B-CT", "B-LC", "O")
+    assert marks["삼성전자"] == "B-OG" or marks.get("삼성") == "B-OG"

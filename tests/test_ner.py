@@ -32,8 +32,17 @@ def test_units_split_at_cuts():
 def test_labels_and_decode_round_trip():
     us = ner.units("서울 강남구 역삼동에서", [(0, 2, "NNP"), (3, 6, "NNP"), (7, 10, "NNP"), (10, 12, "JKB")])
     labels = ner.labels_for(us, [(0, 10, "LC")])
-    assert labels == ["B-LC", "I-LC", "I-LC", "O"]
+    assert labels == ["B-LC", "I-LC", "L-LC", "O"]
     assert ner.decode(us, labels) == [(0, 10, "LC")]
+
+
+def test_one_unit_names_are_u_labelled_and_adjacent_names_stay_apart():
+    us = ner.units("한국 미국", [(0, 2, "NNP"), (3, 5, "NNP")])
+    labels = ner.labels_for(us, [(0, 2, "LC"), (3, 5, "LC")])
+    assert labels == ["U-LC", "U-LC"]
+    assert ner.decode(us, labels) == [(0, 2, "LC"), (3, 5, "LC")]
+    # an L closes its name: a following I of the same type starts a new one
+    assert ner.decode(us, ["L-LC", "I-LC"]) == [(0, 2, "LC"), (3, 5, "LC")]
 
 
 def test_decode_starts_a_span_on_a_stray_inside_label():
@@ -62,7 +71,7 @@ def test_no_weights_means_no_model_spans(tmp_path):
 @pytest.mark.parametrize("text, span, tag", [
     # written for this test, not from the training data
     ("배우 김하늘 씨가 신작 영화 촬영을 마쳤다.", "김하늘", "PS"),
-    ("대구 수성구청은 이날 주민 설명회를 열었다.", "대구 수성구청", "OG"),
+    ("중앙노동위원회는 이날 조정 회의를 열었다.", "중앙노동위원회", "OG"),
     ("부산 해운대구 우동의 한 아파트에서 불이 났다.", "부산 해운대구 우동", "LC"),
 ])
 def test_model_finds_unlisted_names(text, span, tag):
@@ -79,3 +88,23 @@ def test_training_script_parses_klue_tags():
     text, spans = module.parse("<박:PS>씨가 <서울:LC>에서 <경찰:OG>에 <3일:DT> 체포됐다.")
     assert text == "박씨가 서울에서 경찰에 3일 체포됐다."
     assert spans == [(0, 1, "PS"), (4, 6, "LC"), (9, 11, "OG"), (13, 15, "DT")]
+
+
+def test_features_give_the_eojeol_stem_and_quotes():
+    text = "남양주경찰서는 '런닝맨'을"
+    us = ner.units(text, [(0, 3, "NNP"), (3, 6, "NNG"), (6, 7, "JX"), (8, 9, "SSO"), (9, 12, "NNP"), (12, 13, "SSC"),
+                          (13, 14, "JKO")])
+    f = ner.features(text, us, ["O"] * len(us), SURNAMES)
+    assert "es=남양주경찰서" in f[0] and "es2=찰서" in f[0]
+    assert "q" in f[4] and "q" not in f[0]
+
+
+def test_a_country_in_a_sports_report_is_marked_for_the_model():
+    text = "한국은 승점 4로 조 1위에 올랐다."
+    us = ner.units(text, [(0, 2, "NNP"), (2, 3, "JX"), (4, 6, "NNG"), (7, 8, "SN")])
+    f = ner.features(text, us, ["B-CT", "O", "O", "O"], SURNAMES)
+    assert "sport" in f[0] and "g=B-CT" in f[0] and "sport" not in f[2]
+    calm_text = "한국은 수출 4위에"
+    calm_units = ner.units(calm_text, [(0, 2, "NNP"), (2, 3, "JX"), (4, 6, "NNG"), (7, 8, "SN")])
+    calm = ner.features(calm_text, calm_units, ["B-CT", "O", "O", "O"], SURNAMES)
+    assert "sport" not in calm[0]
