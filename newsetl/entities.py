@@ -67,6 +67,7 @@ _OFFICE_ENDS = ("실", "국", "처", "청", "원", "본부", "은행", "위원�
 _NOUNISH = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "SP", "SO", "SW", "W_SERIAL"})
 _PROPER_TAGS = frozenset({"NNP", "SL", "SH"})
 _WINDOW = 8  # units each side of an unlisted proper noun the pipeline runs the model on (a name is shorter)
+_READINGS_KEPT = 20_000  # sentences whose reading a process keeps (~50 MB); the cache starts over when full
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z가-힣\u4e00-\u9fff]")
 _PARTICLE_TAGS = frozenset({"JKS", "JKC", "JKG", "JKO", "JKB", "JKV", "JKQ", "JX", "JC"})
 ORG_SUFFIXES = (
@@ -130,6 +131,7 @@ class Extractor:
         self.model_path = model_path
         self.thorough = thorough
         self._model = None
+        self._readings: dict[tuple, tuple] = {}
         self._china = gazetteer.by_iso2.get("CN")
         self._abbrev = dict(gazetteer.abbrev)
         for letter, iso2 in _EXTRA_ABBREV.items():
@@ -176,8 +178,7 @@ class Extractor:
         """Mentions in one sentence; `known_people` maps surfaces of people seen earlier in the article."""
         known = known_people if known_people is not None else {}
         text = sent.text
-        tokinfo, gazetteer = self._candidates(sent)
-        specials = list(self._special(text, tokinfo))
+        tokinfo, gazetteer, specials, crf = self._reading(sent)
         taken = [False] * len(text)
         found: list[Mention] = []
 
@@ -192,7 +193,6 @@ class Extractor:
             found.append(m)
             return True
 
-        crf = self._crf(sent, gazetteer + specials)
         # '황보건설': a surname-like first letter but a company's ending; '수성구청': a place's office
         crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and _org_named(text[c[0]:c[1]]))
                or (c[2] == "LC" and _office_named(text[c[0]:c[1]])) else c for c in crf]
@@ -252,6 +252,25 @@ class Extractor:
         found = [replace(m, generic=True) if m.entity_type == "PERSON" and not m.entity_id and not m.title
                  and not _person_shaped(m.name) else m for m in found]
         return sorted(found, key=lambda m: (m.start, m.nested, m.entity_type))
+
+    def _reading(self, sent: Sentence) -> tuple[dict[int, tuple[int, str]], list[Mention], list[Mention], list[tuple]]:
+        """What a sentence says on its own, before the article's people are linked: its tokens by offset,
+        listed names, special forms (compounds, 對中) and the model's spans.
+
+        The same sentence with the same tokens (a wire's stock lines, a correction's unchanged paragraphs,
+        a boilerplate sign-off) is read once per process; everything here is in sentence offsets.
+        """
+        key = (sent.text, tuple((t.start - sent.start, t.end - sent.start, t.tag) for t in sent.tokens))
+        reading = self._readings.get(key)
+        if reading is None:
+            tokinfo, gazetteer = self._candidates(sent)
+            specials = list(self._special(sent.text, tokinfo))
+            reading = (tokinfo, gazetteer, specials, self._crf(sent, gazetteer + specials))
+            if len(self._readings) >= _READINGS_KEPT:
+                self._readings.clear()
+            self._readings[key] = reading
+        tokinfo, gazetteer, specials, crf = reading
+        return tokinfo, list(gazetteer), list(specials), list(crf)
 
     @staticmethod
     def _all_proper(sent: Sentence, s: int, e: int) -> bool:
