@@ -46,6 +46,7 @@ CANDIDATE_SCHEMA = {
 }
 # Speech acts report what someone says about another event: '수출 규제에 보조를 맞춰 달라고 요청했다'
 # is a request, and the export control in it is its content, not a second event.
+_READINGS_KEPT = 20_000  # sentences whose reading a process keeps; the cache starts over when full
 SPEECH_ACTS = frozenset({"REQUEST", "THREATEN", "ACCUSE", "PROTEST", "REJECT"})
 
 _CLAUSE_BREAK = re.compile(r"(?:했고|하고|했으며|하며|했지만|지만|면서|으며|고)\s*,\s*|[;]\s*|(?<=다)\.\s+")
@@ -202,6 +203,7 @@ class EventExtractor:
         self.contexts = contexts
         self.gaz = gaz
         self.aff = affiliations
+        self._readings: dict[str, tuple] = {}
 
     def article(self, sentences: list[tuple[int, str, list[Mention]]], published: date | None,
                 title_sentences: frozenset[int] = frozenset()) -> list[Candidate]:
@@ -218,21 +220,22 @@ class EventExtractor:
 
     def sentence(self, idx: int, text: str, mentions: list[Mention], dates: list[DateMention],
                  published: date | None, title: bool = False) -> list[Candidate]:
-        quotes = quote_spans(text)
-        parties, topics = self._arguments(text, mentions)
+        quotes, segments, compounds, hits = self._reading(text)
+        parties, topics = self._arguments(mentions, compounds)
         places = [(p.start, p.end) for p in parties] + [(m.start, m.end) for m in mentions if m.entity_type == "LOCATION"]
         found: list[Candidate] = []
-        for s0, s1, spans in _segments(text):
+        for s0, s1, spans, contexts in segments:
             # a segment is one sentence even when the splitter ran two together
             seg_parties = [p for p in parties if s0 <= p.start < s1]
             seg_topics = list(dict.fromkeys(k for k, a in topics if s0 <= a < s1))
-            contexts = [name for name, pat in self.contexts if pat.search(text, s0, s1)]
             # events of interest are about states, firms and goods: a sentence that names no country,
             # no commodity or technology and no field of the domain is someone else's news
             if not title and not (contexts or seg_topics or any(p.entity_type == "COUNTRY" for p in seg_parties)):
                 continue
             for c0, c1 in spans:
-                for trig, start, end in self._hits(text, c0, c1, quotes):
+                if (c0, c1) not in hits:
+                    hits[c0, c1] = self._hits(text, c0, c1, quotes)
+                for trig, start, end in hits[c0, c1]:
                     if trig.mode == "visit" and not text.startswith("방", start) and not any(
                             b <= start and _VISITED.fullmatch(text[b:start]) for _, b in places):
                         continue
@@ -264,6 +267,20 @@ class EventExtractor:
                     ))
         return _drop_content(found)
 
+    def _reading(self, text: str) -> tuple[list, list, list, dict]:
+        """What a sentence's words alone decide: quotes, segments and clauses with their context fields,
+        listed compounds ('한·미·일'), and (filled as needed) the triggers of each clause. A sentence that
+        recurs (wire copy, stock lines) is read once per process."""
+        reading = self._readings.get(text)
+        if reading is None:
+            segments = [(s0, s1, spans, [name for name, pat in self.contexts if pat.search(text, s0, s1)])
+                        for s0, s1, spans in _segments(text)]
+            reading = (quote_spans(text), segments, compound_parties(text, self.gaz), {})
+            if len(self._readings) >= _READINGS_KEPT:
+                self._readings.clear()
+            self._readings[text] = reading
+        return reading
+
     def _hits(self, text: str, c0: int, c1: int, quotes: list[tuple[int, int]]) -> list[tuple[Trigger, int, int]]:
         clause = text[c0:c1]
         hits = []
@@ -279,9 +296,8 @@ class EventExtractor:
                 break
         return _suppress(hits)
 
-    def _arguments(self, text: str, mentions: list[Mention]) -> tuple[list[Party], list[tuple[str, int]]]:
+    def _arguments(self, mentions: list[Mention], compounds: list[Party]) -> tuple[list[Party], list[tuple[str, int]]]:
         """Parties (countries, organisations, people; news outlets excluded) and topic entity keys."""
-        compounds = compound_parties(text, self.gaz)
         spans = [(p.start, p.end) for p in compounds]
         parties = list(compounds)
         for m in mentions:
