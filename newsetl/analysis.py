@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from newsetl import nlp
 from newsetl.entities import Extractor, Mention
 from newsetl.gazetteer import cached as cached_gazetteer
 from newsetl.nlp import iter_sentences
@@ -38,6 +39,12 @@ def _sha(text: str) -> str:
 def _extractor(reference_dir: str, model_path: str | None = None, thorough: bool = False) -> Extractor:
     return Extractor(cached_gazetteer(reference_dir), model_path=Path(model_path) if model_path else None,
                      thorough=thorough)
+
+
+def release() -> None:
+    """Free this process's analyzer, extractor and their caches (see nlp.release)."""
+    _extractor.cache_clear()
+    nlp.release()
 
 
 def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[list[tuple], list[tuple]]:

@@ -132,6 +132,8 @@ def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
         # a partial of a module-level function pickles, so batches can run on Dask workers
         results = ctx.map_batches(partial(analysis.analyse_batch, reference_dir=ref), batches)
         ctx.progress(f"analysis: {min(last, total):,} of {total:,} texts")
+        if last >= total:
+            analysis.release()  # the stages after this one get the analyzer's memory
         yield {
             "intermediate.int_sentences": pl.DataFrame(
                 [row for part in results for row in part[0]], schema=analysis.SENTENCE_SCHEMA, orient="row"),
