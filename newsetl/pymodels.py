@@ -58,12 +58,10 @@ def int_articles__cleaned(ctx) -> Iterator[pl.DataFrame]:
             where todo.n between ? and ?
             order by todo.n
         """, [first, last])
-        items = list(new.iter_rows(named=True))
-        size = ctx.settings.batch_articles
-        batches = [items[i:i + size] for i in range(0, len(items), size)]
-        parts = ctx.map_batches(lambda batch: [clean.clean_article(r, publishers, plausible) for r in batch], batches)
+        # in this process even on a cluster: cleaning is light, and shipping raw bodies to workers costs more
+        rows = [clean.clean_article(r, publishers, plausible) for r in new.iter_rows(named=True)]
         ctx.progress(f"cleaning: {min(last, total):,} of {total:,} articles")
-        yield pl.DataFrame([row for part in parts for row in part], schema=clean.CLEANED_SCHEMA)
+        yield pl.DataFrame(rows, schema=clean.CLEANED_SCHEMA)
 
 
 @python_model(
@@ -215,8 +213,10 @@ def int_event_candidates(ctx) -> Iterator[dict[str, pl.DataFrame]]:
         sentences = ctx.frame("select text_sha, sentence_idx, char_start, text from intermediate.int_sentences "
                               f"where text_sha in (select text_sha from {chunk})")
         mentions = ctx.frame(f"select * from intermediate.int_entity_mentions where text_sha in (select text_sha from {chunk})")
+        # in this process even on a cluster: on 3,000 articles shipping the documents to one Dask worker
+        # took 39 s against 6.4 s here
         rows = events.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir),
-                                       map_batches=ctx.map_batches, batch_size=ctx.settings.batch_articles)
+                                       batch_size=ctx.settings.batch_articles)
         ctx.progress(f"events: {min(last, total):,} of {total:,} articles")
         yield {table: pl.DataFrame(rows, schema=events.CANDIDATE_SCHEMA, orient="row"), inputs: articles}
 
