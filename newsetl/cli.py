@@ -421,9 +421,11 @@ def validate(db: DbOption = None) -> None:
         checks.load_suites(settings.expectations_dir)
     except (ModelError, checks.SuiteError) as exc:
         _fail(str(exc))
-    con = _published(settings.db)
     rule_views = [n for n in graph.order if graph.models[n].schema == "checks"]
-    results = [dict(vars(r)) for r in checks.validate(con, settings.expectations_dir, rule_views)]
+    # closed here, not by the garbage collector: another connection to the file in this process (a notebook,
+    # a test) may open it with other settings right after
+    with _published(settings.db) as con:
+        results = [dict(vars(r)) for r in checks.validate(con, settings.expectations_dir, rule_views)]
     blocking = _print_checks(results, title=f"validate {settings.db}")
     if blocking:
         raise typer.Exit(1)

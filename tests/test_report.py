@@ -171,31 +171,31 @@ def test_validate_command_exit_codes(runner, tmp_path, monkeypatch):
     bad = runner.invoke(cli.app, ["validate", "--db", str(db)], env={"COLUMNS": "200"})
     assert bad.exit_code == 1
     assert "Roles are actor, target, location or topic" in bad.output and "boss" in bad.output
-    suites = tmp_path / "suites"
-    shutil.copytree(Settings().expectations_dir, suites)
-    doc = json.loads((suites / "fct_event.json").read_text(encoding="utf-8"))
-    doc["expectations"][0]["type"] = "expect_column_values_to_not_be_nul"
-    (suites / "fct_event.json").write_text(json.dumps(doc), encoding="utf-8")
-    monkeypatch.setattr(cli, "Settings", lambda: Settings(expectations_dir=suites))
+    use_suites_with(tmp_path, monkeypatch, "fct_event", 0, "type", "expect_column_values_to_not_be_nul")
     typo = runner.invoke(cli.app, ["validate", "--db", str(db)])
     assert typo.exit_code == 2
     assert "fct_event.json: expectations[0]" in typo.output and "Traceback" not in typo.output
 
 
-
-def test_run_refuses_a_broken_suite_before_writing_anything(runner, tmp_path, monkeypatch):
+def use_suites_with(tmp_path: Path, monkeypatch, suite: str, position: int, key: str, value: str) -> None:
+    """Point the CLI at a copy of the suites where one expectation's `key` is `value`."""
     suites = tmp_path / "suites"
     shutil.copytree(Settings().expectations_dir, suites)
-    doc = json.loads((suites / "dim_entity.json").read_text(encoding="utf-8"))
-    doc["expectations"][1]["severity"] = "critcal"
-    (suites / "dim_entity.json").write_text(json.dumps(doc), encoding="utf-8")
+    doc = json.loads((suites / f"{suite}.json").read_text(encoding="utf-8"))
+    doc["expectations"][position][key] = value
+    (suites / f"{suite}.json").write_text(json.dumps(doc), encoding="utf-8")
     monkeypatch.setattr(cli, "Settings", lambda: Settings(expectations_dir=suites))
+
+
+def test_run_refuses_a_broken_suite_before_writing_anything(runner, tmp_path, monkeypatch):
+    use_suites_with(tmp_path, monkeypatch, "dim_entity", 1, "severity", "critcal")
     db = tmp_path / "w" / "newsetl.duckdb"
     result = runner.invoke(cli.app, ["run", "--db", str(db)])
     assert result.exit_code == 2, result.output
     assert "dim_entity.json: expectations[1]" in result.output and "critcal" in result.output
     assert "Traceback" not in result.output
     assert not db.parent.exists() or not any(db.parent.iterdir())  # no warehouse, no work file, no lock
+
 
 # --- in a real browser ------------------------------------------------------------------------------------
 
