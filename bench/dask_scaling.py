@@ -1,7 +1,7 @@
 """Dask scale-out: the analysis stage on a LocalCluster of one worker process, then of two.
 
 Usage (from the project root):
-    uv run python bench/dask_scaling.py [--articles 1000] [--workers 1 2] [--workdir /tmp/newsetl-dask-bench]
+    uv run python bench/dask_scaling.py [--articles 3000] [--local] [--workers 1 2] [--workdir /tmp/newsetl-dask-bench]
 
 Each run is a fresh `newsetl run --task-runner dask --dask-workers N` on the same generated corpus
 (../shared/corpus/make_corpus.py); the figure compared is the build time of the analysis model
@@ -50,7 +50,7 @@ def one_run(raw: Path, db: Path, workers: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--articles", type=int, default=1000)
+    ap.add_argument("--articles", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                     help="worker counts to compare; the first is the base of the speed-up")
