@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -413,10 +412,8 @@ def candidates_batch(docs: list[Document], reference_dir: str) -> list[tuple]:
     return rows
 
 
-def event_candidates(articles: pl.DataFrame, sentences: pl.DataFrame, mentions: pl.DataFrame, reference_dir: str,
-                     map_batches: Callable[[Callable, list], list] | None = None, batch_size: int = 500) -> list[tuple]:
-    """Candidate rows for articles, in batches through `map_batches` (the pipeline's task runner) when given."""
-    docs = documents(articles, sentences, mentions)
-    batches = [docs[i:i + batch_size] for i in range(0, len(docs), batch_size)]
-    run = map_batches or (lambda fn, items: [fn(item) for item in items])
-    return [row for part in run(lambda batch: candidates_batch(batch, reference_dir), batches) for row in part]
+def event_candidates(articles: pl.DataFrame, sentences: pl.DataFrame, mentions: pl.DataFrame,
+                     reference_dir: str) -> list[tuple]:
+    """Candidate rows for articles (article_id, text_sha, published_date, title_chars) with their sentences
+    and mentions; runs in this process (shipping documents to workers costs more than reading them)."""
+    return candidates_batch(documents(articles, sentences, mentions), reference_dir)

@@ -215,8 +215,7 @@ def int_event_candidates(ctx) -> Iterator[dict[str, pl.DataFrame]]:
         mentions = ctx.frame(f"select * from intermediate.int_entity_mentions where text_sha in (select text_sha from {chunk})")
         # in this process even on a cluster: on 3,000 articles shipping the documents to one Dask worker
         # took 39 s against 6.4 s here
-        rows = events.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir),
-                                       batch_size=ctx.settings.batch_articles)
+        rows = events.event_candidates(articles, sentences, mentions, str(ctx.settings.reference_dir))
         ctx.progress(f"events: {min(last, total):,} of {total:,} articles")
         yield {table: pl.DataFrame(rows, schema=events.CANDIDATE_SCHEMA, orient="row"), inputs: articles}
 

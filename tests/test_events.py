@@ -211,21 +211,13 @@ def test_headlines_and_back_references_are_marked():
     assert c.anaphoric
 
 
-def test_candidates_are_extracted_in_batches_through_the_task_runner():
+def test_candidates_of_several_articles_come_as_rows_of_the_schema():
     texts = {"s1": "미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.",
              "s2": "한국과 미국은 29일 반도체 공급망 협력을 위한 업무협약(MOU)을 체결했다."}
     sentences, mentions = analyse_batch(list(texts.items()), REF)
     articles = pl.DataFrame({"article_id": ["a1", "a2"], "text_sha": ["s1", "s2"], "published_date": [P, P],
                              "title_chars": [0, 0]})
-    calls = []
-
-    def runner(fn, items):
-        calls.append(len(items))
-        return [fn(item) for item in items]
-
     rows = event_candidates(articles, pl.DataFrame(sentences, schema=SENTENCE_SCHEMA, orient="row"),
-                            pl.DataFrame(mentions, schema=MENTION_SCHEMA, orient="row"), REF,
-                            map_batches=runner, batch_size=1)
-    assert calls == [2]  # two batches of one article, handed to the runner at once
+                            pl.DataFrame(mentions, schema=MENTION_SCHEMA, orient="row"), REF)
     assert [(r[0], r[2], r[3]) for r in rows] == [("a1", "SANCTION", "export_control"), ("a2", "AGREE", "mou")]
     assert all(len(r) == len(CANDIDATE_SCHEMA) for r in rows)
