@@ -283,18 +283,7 @@ def _failed(suite: Suite, spec: dict, message: str) -> CheckResult:
 def _frame(con: duckdb.DuckDBPyConnection, model: str, columns: list[str] | None):
     select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     # Via Arrow: DATE columns arrive as datetime.date, which GX compares with ISO-date bounds.
-    # Strings stay in Arrow buffers (pandas' string[pyarrow]): a few bytes a value instead of a Python object,
-    # which keeps the checks of a mart with millions of mentions within memory.
-    return con.sql(f"select {select} from {model}").to_arrow_table().to_pandas(types_mapper=_arrow_strings)
-
-
-def _arrow_strings(arrow_type):
-    import pandas as pd
-    import pyarrow as pa
-
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type):
-        return pd.StringDtype("pyarrow")
-    return None
+    return con.sql(f"select {select} from {model}").to_arrow_table().to_pandas()
 
 
 def run_suite(con: duckdb.DuckDBPyConnection, source, suite: Suite, params: dict[str, str]) -> SuiteRun:

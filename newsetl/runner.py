@@ -271,18 +271,18 @@ def _build_python(ctx: ModelContext, model: Model, mode: str) -> tuple[int, str]
         full, mode = True, "full"
         chunks = _run_python(ctx, model, full)
         first = next(chunks)
-    written = 0
+    written, chunked = 0, streams(model)
     for number, results in enumerate(itertools.chain([first], chunks)):
-        if streams(model):
+        if chunked:
             con.execute("begin transaction")  # the chunk's rows in every output table, or none of them
         try:
             written += sum(_write_frame(con, model, table, results[table], append=not full or number > 0)
                            for table in model.tables)
         except BaseException:
-            if streams(model):
+            if chunked:
                 con.execute("rollback")
             raise
-        if streams(model):
+        if chunked:
             con.execute("commit")
     return written, mode
 
