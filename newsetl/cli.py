@@ -98,12 +98,17 @@ def run(
         settings = settings.with_(sources=tuple(source))
     settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
     from newsetl import warehouse
-    from newsetl.prefect_server import ServerError
+    from newsetl.prefect_server import ServerError, booting_prefect_api
 
-    _check_project(settings)
     try:
-        with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
-            summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
+        # the Prefect server boots on the other core while the project loads (~5 s each)
+        with booting_prefect_api(ui=False) as server_ready:
+            _check_project(settings)
+            import flows.pipeline  # noqa: F401 - Prefect's import (~1.5 s) also overlaps the server's boot
+            with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
+                hook("starting the Prefect server", transient=True)
+                server_ready()
+                summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
     except (warehouse.WarehouseBusy, ServerError) as exc:
         _fail(str(exc))
     _print_summary(summary, settings)
@@ -130,10 +135,7 @@ def _check_project(settings: Settings) -> None:
 
 
 def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | None, dask_workers: int | None):
-    from contextlib import nullcontext
-
     from flows.pipeline import pipeline, progress
-    from newsetl.prefect_server import prefect_api
 
     params = dict(sources=[str(s) for s in settings.sources], db=str(settings.db),
                   full_refresh=settings.full_refresh, select=list(settings.select))
@@ -142,15 +144,13 @@ def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | No
             return pipeline(**params)
     from prefect_dask import DaskTaskRunner
 
-    # Dask workers report their task runs to Prefect: a real server, or each would start its own.
-    settings.db.parent.mkdir(parents=True, exist_ok=True)
-    server = prefect_api(settings.db.parent / "prefect-server.log")
+    # Dask workers report their task runs to the same Prefect server as the flow (PREFECT_API_URL).
     # One analyzer thread per worker process: the workers, not kiwi's thread pool, share out the cores.
     runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
         cluster_kwargs={"n_workers": dask_workers or os.cpu_count() or 1, "threads_per_worker": 1,
                         "processes": True, "dashboard_address": None,
                         "env": {"NEWSETL_KIWI_THREADS": os.environ.get("NEWSETL_KIWI_THREADS", "1")}})
-    with server if not dask_address or not os.environ.get("PREFECT_API_URL") else nullcontext(), progress(hook):
+    with progress(hook):
         return pipeline.with_options(task_runner=runner)(**params, distributed=True)
 
 
@@ -720,7 +720,29 @@ def entities_promote(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            err.print(str(exc.code), highlight=False)
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    """Exit without tearing down every module: with Prefect and Great Expectations loaded, Python's
+    own shutdown takes ~1.5 s for nothing. Exit handlers (Prefect's workers, logging) still run,
+    and every connection and file is closed by then."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -100,8 +100,6 @@ def build_step(settings: Settings, run_id: str, names: list[str], map_batches=No
                on_model=None, on_progress: Callable[[str], None] | None = None) -> list[BuildResult]:
     graph = graph_for(settings)  # parsed once per process: load_graph keeps it while no file changes
     with warehouse.connect(settings.work_db) as con:
-        for schema in {graph.models[n].schema for n in names}:
-            con.execute(f"create schema if not exists {schema}")
         ctx = ModelContext(con=con, settings=settings, run_id=run_id, full_refresh=settings.full_refresh)
         if map_batches is not None:
             ctx.map_batches = map_batches

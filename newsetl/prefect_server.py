@@ -1,8 +1,9 @@
-"""A real local Prefect server that newsetl starts, owns and stops (for schedules and Dask workers).
+"""A real local Prefect server that newsetl starts, owns and stops, for every run, schedule and Dask worker.
 
-Prefect's temporary server cannot schedule flows, and every Dask worker would start its
-own; a real server on loopback serves both. When PREFECT_API_URL is already set, that
-server is used and nothing is started.
+Prefect's temporary server cannot schedule flows, every Dask worker would start its own, and
+it starts only when the flow is called; a server started here boots while newsetl loads its
+project, and serves all three. When PREFECT_API_URL is already set, that server is used and
+nothing is started.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,33 +39,55 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
 
 
 @contextmanager
-def prefect_api(log_path: Path | None = None, *, start_timeout: float = 90.0) -> Iterator[str]:
+def prefect_api(log_path: Path | None = None, *, start_timeout: float = 90.0, ui: bool = True) -> Iterator[str]:
     """Yield an API URL: PREFECT_API_URL when set, else a server started here and stopped on exit."""
+    with booting_prefect_api(log_path, start_timeout=start_timeout, ui=ui) as ready:
+        yield ready()
+
+
+@contextmanager
+def booting_prefect_api(log_path: Path | None = None, *, start_timeout: float = 90.0,
+                        ui: bool = True) -> Iterator[Callable[[], str]]:
+    """Start a server now and yield `ready()`, which waits until it answers and returns its API URL.
+
+    The server takes ~4-6 s to boot, about as long as newsetl takes to load its project: started
+    first, it boots on the other core while the caller reads models and suites. With
+    PREFECT_API_URL set, nothing is started and `ready()` returns that URL.
+    """
     existing = os.environ.get("PREFECT_API_URL")
     if existing:
-        yield existing
+        yield lambda: existing
         return
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-           "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true")}
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
+           "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true" if ui else "false")}
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    # without a log path (a plain run), the server's output is kept only to explain a failed start
+    log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
-    try:
-        deadline = time.monotonic() + start_timeout
+    deadline = time.monotonic() + start_timeout
+    # set now: Prefect reads its settings when first imported, which may be before the server answers
+    os.environ["PREFECT_API_URL"] = api_url
+
+    def ready() -> str:
         while not healthy(api_url):
             if process.poll() is not None:
                 raise ServerError(f"the Prefect server exited with code {process.returncode}"
-                                  + (f"; see {log_path}" if log_path else ""))
+                                  + (f"; see {log_path}" if log_path else _last_line(log)))
             if time.monotonic() > deadline:
                 raise ServerError(f"the Prefect server did not answer on {api_url} within {start_timeout:.0f} s")
-            time.sleep(0.5)
-        os.environ["PREFECT_API_URL"] = api_url
-        yield api_url
+            time.sleep(0.2)
+        return api_url
+
+    try:
+        yield ready
     finally:
+        drain_prefect_clients()
         os.environ.pop("PREFECT_API_URL", None)
         process.terminate()
         try:
@@ -71,5 +95,28 @@ def prefect_api(log_path: Path | None = None, *, start_timeout: float = 90.0) ->
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if log is not subprocess.DEVNULL:
-            log.close()
+        log.close()
+
+
+def _last_line(log) -> str:
+    log.seek(0)
+    lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    return f": {lines[-1]}" if lines else ""
+
+
+def drain_prefect_clients(timeout: float = 10.0) -> None:
+    """Send the logs and events Prefect still holds in its background workers while the server is up.
+
+    Stopped first, the server leaves the workers retrying (and printing 'Error logging to API')
+    for over a minute at interpreter exit.
+    """
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        try:
+            service.drain_all(timeout=timeout)
+        except Exception:  # noqa: BLE001 - a worker that never started has nothing to send
+            pass

@@ -6,6 +6,10 @@ import re
 
 from conftest import newsetl, query
 
+from flows.pipeline import stretches
+from newsetl.config import Settings
+from newsetl.pipeline import graph_for
+
 
 def test_run_publishes_the_five_sample_articles(sample_run):
     db, result = sample_run
@@ -14,6 +18,9 @@ def test_run_publishes_the_five_sample_articles(sample_run):
     assert query(db, "select count(*) from raw.quarantine") == [(0,)]
     assert "success" in result.stdout
     assert "published" in result.stdout
+    # the run's own Prefect server was up until Prefect had sent its last logs and events
+    assert "Error logging to API" not in result.stderr and "Traceback" not in result.stderr
+    assert query(db, "select count(*) from audit.pipeline_runs where flow_run_id <> ''") == [(1,)]
 
 
 def test_sample_mentions_the_four_main_countries(sample_run):
@@ -103,3 +110,15 @@ def test_missing_source_is_a_one_line_usage_error(tmp_path):
     assert result.returncode == 2
     assert "no such file or folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_build_tasks_take_each_python_model_alone_and_the_sql_between_together():
+    graph = graph_for(Settings())
+    parts = stretches(graph, graph.order)
+    assert [name for part in parts for name in part] == graph.order
+    python = [n for n in graph.order if graph.models[n].kind == "python"]
+    assert [part for part in parts if graph.models[part[0]].kind == "python"] == [[n] for n in python]
+    # no two stretches of SQL models touch: one task (one connection) for each run of them
+    kinds = ["python" if graph.models[part[0]].kind == "python" else "sql" for part in parts]
+    assert all(not (a == b == "sql") for a, b in zip(kinds, kinds[1:]))
+    assert len(parts) < len(graph.order) / 2
