@@ -379,21 +379,30 @@ Document = tuple[str, date | None, frozenset, list[tuple[int, str, list[Mention]
 
 def documents(articles: pl.DataFrame, sentences: pl.DataFrame, mentions: pl.DataFrame) -> list[Document]:
     """Articles (article_id, text_sha, published_date, title_chars) with their sentences and mentions."""
+    # whole columns to Python lists, then zip: ~5x faster than polars' row iterators on 100k+ rows
     sent_by_sha: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for sha, idx, start, text in sentences.select("text_sha", "sentence_idx", "char_start", "text").iter_rows():
+    for sha, idx, start, text in _columns(sentences, "text_sha", "sentence_idx", "char_start", "text"):
         sent_by_sha[sha].append((idx, start, text))
     ment_by_key: dict[tuple[str, int], list[Mention]] = defaultdict(list)
-    for r in mentions.iter_rows(named=True):
-        ment_by_key[(r["text_sha"], r["sentence_idx"])].append(Mention(
-            r["char_start"], r["char_end"], r["surface"], r["entity_type"], r["reference_id"], r["name"], r["method"],
-            title=r.get("title"), affiliation_id=r.get("affiliation_id"), nested=bool(r.get("nested"))))
+    optional = [c if c in mentions.columns else None for c in ("title", "affiliation_id", "nested")]
+    for sha, idx, start, end, surface, kind, ref, name, method, title, affiliation, nested in _columns(
+            mentions, "text_sha", "sentence_idx", "char_start", "char_end", "surface", "entity_type", "reference_id",
+            "name", "method", *optional):
+        ment_by_key[(sha, idx)].append(Mention(start, end, surface, kind, ref, name, method, title=title,
+                                               affiliation_id=affiliation, nested=bool(nested)))
     docs = []
-    for article_id, sha, published, title_chars in articles.select(
-            "article_id", "text_sha", "published_date", "title_chars").iter_rows():
+    for article_id, sha, published, title_chars in _columns(
+            articles, "article_id", "text_sha", "published_date", "title_chars"):
         sents = sorted(sent_by_sha.get(sha, []))
         titles = frozenset(idx for idx, start, _ in sents if title_chars and start < title_chars)
         docs.append((article_id, published, titles, [(idx, text, ment_by_key.get((sha, idx), [])) for idx, _, text in sents]))
     return docs
+
+
+def _columns(frame: pl.DataFrame, *names: str | None):
+    """Rows of the named columns as tuples; None for a name left out (a column the frame lacks)."""
+    none = [None] * frame.height
+    return zip(*(frame.get_column(n).to_list() if n else none for n in names), strict=True)
 
 
 def candidates_batch(docs: list[Document], reference_dir: str) -> list[tuple]:
