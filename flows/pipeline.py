@@ -138,6 +138,8 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     _say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
          f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
     names = graph.select(settings.select) if settings.select else graph.order
+    if (stats["articles_new"] or settings.full_refresh) and not distributed and "intermediate.int_sentences" in names:
+        steps.warm_up_analysis()
     with clock("models"):
         for stretch in stretches(graph, names):
             label = stretch[0] if len(stretch) == 1 else f"{stretch[0]} and {len(stretch) - 1} more"

@@ -37,15 +37,32 @@ class Sentence:
 
 def kiwi(num_workers: int | None = None):
     """The process's analyzer (created on first use)."""
-    global _kiwi, _kiwi_pid
     with _lock:
-        if _kiwi is None or _kiwi_pid != os.getpid():
-            from kiwipiepy import Kiwi
+        return _analyzer(num_workers)
 
-            workers = num_workers if num_workers is not None else int(os.environ.get("NEWSETL_KIWI_THREADS", "0"))
-            _kiwi = Kiwi(num_workers=workers) if workers else Kiwi()
-            _kiwi_pid = os.getpid()
-        return _kiwi
+
+def _analyzer(num_workers: int | None = None):
+    global _kiwi, _kiwi_pid
+    if _kiwi is None or _kiwi_pid != os.getpid():
+        from kiwipiepy import Kiwi
+
+        workers = num_workers if num_workers is not None else int(os.environ.get("NEWSETL_KIWI_THREADS", "0"))
+        _kiwi = Kiwi(num_workers=workers) if workers else Kiwi()
+        _kiwi_pid = os.getpid()
+    return _kiwi
+
+
+def warm_up() -> threading.Thread:
+    """Build this process's analyzer in a background thread: kiwi takes ~3 s to load and to set up on first
+    use, and releases the GIL meanwhile, so a run loads it while it cleans and deduplicates the new articles.
+    Not in a process that will fork afterwards (see the module's note)."""
+    def load() -> None:
+        with _lock:
+            list(_analyzer().tokenize(["준비."]))
+
+    thread = threading.Thread(target=load, name="kiwi-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def release() -> None:

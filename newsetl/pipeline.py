@@ -108,6 +108,14 @@ def build_step(settings: Settings, run_id: str, names: list[str], map_batches=No
         return build(ctx, graph, names, on_model=on_model)
 
 
+def warm_up_analysis() -> None:
+    """New articles will be analysed in this process: load kiwi (~3 s) on the other core while the
+    articles are cleaned and deduplicated (a run with 1% new articles spent 3 of its 5.5 s analysis there)."""
+    from newsetl import nlp
+
+    nlp.warm_up()
+
+
 def judge(summary: RunSummary, results: list[checks.CheckResult]) -> None:
     """Fold check results into the run summary: any blocking failure means the run is not published."""
     summary.checks_passed = sum(r.success for r in results)

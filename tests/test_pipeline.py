@@ -122,3 +122,17 @@ def test_build_tasks_take_each_python_model_alone_and_the_sql_between_together()
     kinds = ["python" if graph.models[part[0]].kind == "python" else "sql" for part in parts]
     assert all(not (a == b == "sql") for a, b in zip(kinds, kinds[1:]))
     assert len(parts) < len(graph.order) / 2
+
+
+def test_the_analyzer_loads_in_the_background_and_analysis_uses_that_one():
+    from newsetl import nlp
+
+    nlp.release()
+    loading = nlp.warm_up()
+    loading.join(timeout=120)
+    assert not loading.is_alive()
+    warmed = nlp._kiwi
+    assert warmed is not None and nlp.kiwi() is warmed
+    sentences = nlp.split_sentences(["한국과 미국이 반도체 협력을 강화했다. 장관이 말했다."])
+    assert [s.text for s in sentences[0]] == ["한국과 미국이 반도체 협력을 강화했다.", "장관이 말했다."]
+    nlp.release()
