@@ -1,12 +1,14 @@
 """Dask scale-out: the analysis stage on a LocalCluster of one worker process, then of two.
 
 Usage (from the project root):
-    uv run python bench/dask_scaling.py [--articles 3000] [--local] [--workers 1 2] [--workdir /tmp/newsetl-dask-bench]
+    uv run python bench/dask_scaling.py [--articles 3000] [--local] [--per-core] [--workers 1 2] [--workdir /tmp/newsetl-dask-bench]
 
 Each run is a fresh `newsetl run --task-runner dask --dask-workers N` on the same generated corpus
 (../shared/corpus/make_corpus.py); the figure compared is the build time of the analysis model
 (intermediate.int_sentences, from audit.model_runs), whose batches run on the workers. Each worker
-runs kiwi with one thread, so N workers use N cores. Writes bench/results/dask-scaling.json.
+runs kiwi with one thread, but that thread runs beside the worker's Python thread, so one worker
+uses ~1.6 cores. --per-core also times the analysis alone with each worker held to one core: the
+scaling per core that a cluster of N one-core workers would see. Writes bench/results/dask-scaling.json.
 """
 
 from __future__ import annotations
@@ -48,6 +50,45 @@ def one_run(raw: Path, db: Path, workers: int) -> dict:
             **{name.split(".")[1]: round(seconds[name], 1) for name in STAGES}}
 
 
+def _pin(core: int) -> list[int]:
+    """Keep every thread of this worker process (kiwi's included) on one core."""
+    for tid in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(tid), {core})
+    return sorted(os.sched_getaffinity(0))
+
+
+def per_core(db: Path, counts: list[int]) -> list[dict]:
+    """The analysis on its own (no flow, no writes): the same batches on LocalClusters of N workers, each
+    worker held to one core. Unpinned, one worker already uses ~1.6 cores (kiwi analyses in its own thread
+    while Python reads the entities), so '2 workers vs 1' on a 2-core machine would compare 2 cores to 1.6."""
+    from functools import partial
+
+    from dask.distributed import Client, LocalCluster
+
+    from newsetl import analysis
+    from newsetl.config import Settings
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        items = con.execute("select text_sha, any_value(analysed_text) from intermediate.int_articles__deduplicated "
+                            "where duplicate_of is null group by text_sha order by text_sha").fetchall()
+    size = Settings().batch_articles
+    batches = [items[i:i + size] for i in range(0, len(items), size)]
+    fn = partial(analysis.analyse_batch, reference_dir=str(Settings().reference_dir))
+    out = []
+    for n in counts:
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                          env={"NEWSETL_KIWI_THREADS": "1"}) as cluster, Client(cluster) as client:
+            for core, worker in enumerate(sorted(client.scheduler_info()["workers"])):
+                client.run(_pin, core % (os.cpu_count() or 1), workers=[worker])
+            started = time.perf_counter()
+            client.gather(client.map(fn, batches, pure=False))
+            out.append({"workers": n, "cores": n, "analysis_s": round(time.perf_counter() - started, 1)})
+        print(f"{n} worker(s), one core each: analysis {out[-1]['analysis_s']} s", file=sys.stderr)
+    for run in out:
+        run["speedup"] = round(out[0]["analysis_s"] / run["analysis_s"], 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=3000)
@@ -56,6 +97,8 @@ def main() -> None:
                     help="worker counts to compare; the first is the base of the speed-up")
     ap.add_argument("--local", action="store_true", help="also time the local task runner (kiwi's own threads)")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsetl-dask-bench"))
+    ap.add_argument("--per-core", action="store_true",
+                    help="also time the analysis alone on workers held to one core each (Linux)")
     a = ap.parse_args()
     a.workdir.mkdir(parents=True, exist_ok=True)
     raw = generate(a.workdir / f"corpus-{a.articles}-s{a.seed}", a.articles, a.seed)
@@ -70,12 +113,16 @@ def main() -> None:
     for run in runs:
         run["analysis_speedup"] = round(base / run["int_sentences"], 2)
     result = {"articles": a.articles, "cpus": os.cpu_count(), "runs": runs}
+    if a.per_core:
+        result["per_core"] = per_core(a.workdir / f"w{a.workers[0]}" / "newsetl.duckdb", a.workers)
     out = ROOT / "bench" / "results" / "dask-scaling.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\n{'workers':>8}{'analysis s':>12}{'speed-up':>10}{'cleaning s':>12}{'events s':>10}{'wall s':>9}")
     for run in runs:
         print(f"{run['workers']:>8}{run['int_sentences']:>12}{run['analysis_speedup']:>10}"
               f"{run['int_articles__cleaned']:>12}{run['int_event_candidates']:>10}{run['wall_s']:>9}")
+    for run in result.get("per_core", []):
+        print(f"one core per worker: {run['workers']} worker(s) {run['analysis_s']} s, speed-up {run['speedup']}")
     print(f"saved {out}")
 
 
