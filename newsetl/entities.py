@@ -34,6 +34,8 @@ _TITLE_BEFORE = re.compile(r"(" + _TITLE_ALT + r")\s+$")
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부황보"
 )
+# Two-syllable surnames (남궁민재: 남궁 + 민재); rarer ones that are everyday words (서문, 사공, 동방) left out
+DOUBLE_SURNAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고"})
 # A dotted list of parties: 한·미·일, 한·사우디아라비아·베트남, EU·영은 (a particle may end the last one)
 _COMPOUND = re.compile(r"(?<![가-힣A-Za-z])[가-힣A-Za-z]+(?:\s?[·ㆍ‧・]\s?[가-힣A-Za-z]+){1,6}")
 _DOT = re.compile(r"\s?[·ㆍ‧・]\s?")
@@ -195,7 +197,18 @@ class Extractor:
 
         # '황보건설': a surname-like first letter but a company's ending; '수성구청': a place's office
         crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and _org_named(text[c[0]:c[1]]))
-               or (c[2] == "LC" and _office_named(text[c[0]:c[1]])) else c for c in crf]
+               or (c[2] in ("LC", "PS") and _office_named(text[c[0]:c[1]], c[2] == "PS")) else c for c in crf]
+        # a person's name never ends in a listed country or organization ('저우밍더 중국' before 총리): the
+        # affiliation is not part of the name
+        crf = [_trim_affiliation(text, c, gazetteer) if c[2] == "PS" else c for c in crf]
+        people = list(self._people(sent, known))
+        # a name before a title is a person even where the model types it otherwise, if it looks like one
+        titled = {(m.start, m.end) for m in people
+                  if m.entity_id or (not m.name.endswith(_NOT_PERSON_TAILS)
+                                     and (_person_shaped(m.name) or self._all_proper(sent, m.start, m.end)))}
+        # the model stops inside a word kiwi cut oddly ('에밀리 하트' + 웰 차관): the titled name is the whole
+        crf = [next(((a, b, *c[2:]) for a, b in titled if a == c[0] and c[1] < b and " " not in text[c[1]:b]), c)
+               if c[2] == "PS" else c for c in crf]
         crf_at = {(c[0], c[1]): c[2] for c in crf}
         # compound members share nothing: each letter is its own span, so every member is kept; a letter
         # counts as a name span of its own ('<한>·<미>') only where the model reads one there too
@@ -212,6 +225,8 @@ class Extractor:
         # wins the span; the listed names inside stay, nested, for linking
         for c in crf:
             s, e, tag = c[:3]
+            if tag != "PS" and any(a < e and s < b for a, b in titled):
+                continue  # '서동혁 대통령실 경제안보비서관': a person and the office, not one organization
             inner = [g for g in gazetteer if s <= g.start and g.end <= e and (g.start, g.end) != (s, e)]
             if inner and free(s, e) and not any(g.start < s < g.end or g.start < e < g.end for g in gazetteer) \
                     and self._outer_ok(text, s, e, tag, inner):
@@ -223,17 +238,14 @@ class Extractor:
             if tag and {KLUE_FROM_TYPE.get(m.entity_type), tag} == {"LC", "OG"}:
                 m = replace(m, role_type=TYPE_FROM_KLUE[tag])  # 미국 acting as a government: an ORG in context
             claim(m)
-        people = list(self._people(sent, known))
-        # a name before a title is a person even where the model types it otherwise, if it looks like one
-        titled = {(m.start, m.end) for m in people
-                  if m.entity_id or (not m.name.endswith(_NOT_PERSON_TAILS)
-                                     and (_person_shaped(m.name) or self._all_proper(sent, m.start, m.end)))}
         for c in crf:
             if c[2] != "PS" and any(a < c[1] and c[0] < b for a, b in titled):
                 continue  # a title stands beside that name: a person, whatever type the model gives it
             if free(c[0], c[1]):
                 if c[2] == "PS" and (c[0], c[1]) in titled:
-                    c = (*c[:3], 1.0, c[4])  # the model is unsure, but a title stands beside it: two signals agree
+                    # the model is unsure, or kiwi reads the name as a common noun ('강지석'), but a title stands
+                    # beside it: two signals agree
+                    c = (*c[:3], 1.0, True)
                 claim(self._link(text, c, known))
         for m in people:
             claim(m)
@@ -242,6 +254,11 @@ class Extractor:
         for m in self._org_forms(sent):
             claim(m)
         found = [self._with_role(text, m, found) if m.entity_type == "PERSON" else m for m in found]
+        # the model is unsure of an unfamiliar name ('응우옌반훙', '류샤오밍'), but a title follows it: two
+        # signals agree
+        found = [replace(m, confidence=1.0) if m.method == "crf" and m.entity_type == "PERSON" and m.title
+                 and (m.confidence or 1.0) < 1.0 and not m.generic
+                 and (_person_shaped(m.name) or self._all_proper(sent, m.start, m.end)) else m for m in found]
         # '헬버그 차관' after '제이컵 헬버그 미국 국무부 차관': the same role, so the same organization
         first = {p.key: p for p in known.values()}
         found = [replace(m, affiliation_id=first[m.key].affiliation_id)
@@ -489,8 +506,8 @@ class Extractor:
             garbled = 0
             for j in range(idx - 1, max(-1, idx - 8), -1):
                 pw0, pw1, pword = words[j]
-                if pword.endswith((",", ".")):
-                    break
+                if pword.endswith((",", ".")) or not re.search(r"[가-힣A-Za-z0-9]", pword):
+                    break  # a name never runs across a comma or a bare sign ('기자 = 남궁민재 ... 본부장')
                 if not _bare_noun(sent, base, pw0, pw1):
                     # kiwi cuts unknown foreign names oddly (카롤리/NNG + 나/JC, 아난야/NNG + 이/VCP + 라오/EF):
                     # a Hangul word with no predicate and no case particle in it, before a name word, is a name part
@@ -545,7 +562,10 @@ class Extractor:
         tail = text[person.end:person.end + 60]
         m = _ROLE_AFTER.match(tail)
         title = affiliation = None
-        if m and not re.search(r"[은는이가을를와과의에도]$", (m.group(1) or "").strip()):
+        between = (m.group(1) or "").strip() if m else ""
+        # no particle ends the words between, and no bare sign stands among them ('기자 = 남궁민재 ... 본부장')
+        if m and not re.search(r"[은는이가을를와과의에도]$", between) \
+                and not any(not re.search(r"[가-힣A-Za-z0-9]", w) for w in between.split()):
             title = m.group(3)
             lo, hi = person.end + m.start(1), person.end + m.start(3)
             orgs = [f for f in found if lo <= f.start < hi and f.entity_type in ("ORG", "COUNTRY") and f.entity_id]
@@ -594,7 +614,11 @@ def _proper_reading(text: str, i: int, end: int, tokinfo: dict[int, tuple[int, s
 _OFFICE_HEADS = ("청", "경찰서", "소방서", "위원회", "공사", "공단", "은행", "협회", "지검")
 
 
-def _office_named(name: str) -> bool:
+def _office_named(name: str, words: bool = False) -> bool:
+    """The last word is an office ('수성구청', '은평경찰서'); with `words`, only after a word before it ('대구 수성구청'),
+    for a one-word person's name may end so."""
+    if words and len(name.split()) < 2:
+        return False
     last = name.split()[-1] if name.split() else name
     return any(last.endswith(h) and len(last) > len(h) for h in _OFFICE_HEADS)
 
@@ -631,9 +655,22 @@ _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다
 
 
 def _korean_full_name(word: str) -> bool:
-    """Surname + two syllables ('강지석'): kiwi reads an unknown one as a common noun."""
+    """Surname + two syllables ('강지석', '남궁민재'): kiwi reads an unknown one as a common noun."""
+    if len(word) == 4 and word[:2] in DOUBLE_SURNAMES:
+        return bool(re.fullmatch(r"[가-힣]{4}", word))
     return len(word) == 3 and word[0] in SURNAMES and bool(re.fullmatch(r"[가-힣]{3}", word)) \
         and word not in _NOT_NAMES
+
+
+def _trim_affiliation(text: str, c: tuple, gazetteer: list[Mention]) -> tuple:
+    """A model span cut before a listed country, organization or place that ends it as a word of its own."""
+    s, e = c[0], c[1]
+    for g in gazetteer:
+        if s < g.start and g.end == e and g.entity_type in ("COUNTRY", "ORG", "LOCATION") and text[g.start - 1] == " ":
+            head = text[s:g.start].rstrip()
+            if head:
+                return (s, s + len(head), *c[2:])
+    return c
 
 
 def _eojeols(text: str) -> list[tuple[int, int, str]]:

@@ -237,3 +237,42 @@ def test_countries_get_their_own_gazetteer_mark_for_the_model(extractor):
     marks = {u.text: g for u, g in zip(us, gaz, strict=True)}
     assert (marks["미국"], marks["텍사스"], marks["에서"]) == ("B-CT", "B-LC", "O")
     assert marks["삼성전자"] == "B-OG" or marks.get("삼성") == "B-OG"
+
+
+@pytest.mark.parametrize("text, person, title", [
+    ("선우재민 국토교통부 제2차관은 이날 현장을 찾았다.", "선우재민", "차관"),  # a two-syllable surname
+    ("한지훈 대통령실 경제안보비서관은 말했다.", "한지훈", "비서관"),  # not one organization with the office
+])
+def test_titled_people_that_the_rules_used_to_refuse(text, person, title):
+    # the pipeline's own filter: discovered names it is unsure of never reach the warehouse
+    _, rows = analyse_batch([("a", text)], REF)
+    people = {(r[4], r[10]) for r in rows if r[5] == "PERSON"}
+    assert (person, title) in people
+
+
+@pytest.mark.parametrize("text, person, title", [
+    ("응우옌떤롱 베트남 총리는 이날 한국에 대한 수출 통제 조치를 발표했다.", "응우옌떤롱", "총리"),
+    ("저우샤오밍 중국 총리는 이날 베를린에서 정상회담을 열고", "저우샤오밍", "총리"),
+])
+def test_an_unfamiliar_name_before_a_title_is_kept_with_full_confidence(extractor, text, person, title):
+    # the model is unsure of such a name (below the pipeline's bar), but the title after it settles it
+    p = next(m for m in mentions(extractor, text) if m.entity_type == "PERSON")
+    assert (p.text, p.title, p.confidence) == (person, title, 1.0)
+    _, rows = analyse_batch([("a", text)], REF)
+    assert (person, "PERSON") in {(r[4], r[5]) for r in rows}
+
+
+def test_a_persons_name_does_not_end_in_a_listed_country():
+    from newsetl.entities import _trim_affiliation
+
+    text = "저우밍더 중국 총리는"
+    country = Mention(5, 7, "중국", "COUNTRY", "country:CN", "중국", "gazetteer")
+    assert _trim_affiliation(text, (0, 7, "PS", 0.6, True), [country]) == (0, 4, "PS", 0.6, True)
+    assert _trim_affiliation(text, (5, 7, "PS", 0.6, True), [country]) == (5, 7, "PS", 0.6, True)
+
+
+def test_a_byline_sign_stops_the_name_before_a_title(extractor):
+    text = "(서울=뉴스1) 송준진 기자 = 남궁민재 산업통상자원부 통상교섭본부장은 지난해 조치를 발표했다."
+    people = {m.text: m.title for m in mentions(extractor, text) if m.entity_type == "PERSON"}
+    assert people.get("남궁민재") == "본부장"
+    assert people.get("송준진") != "본부장"  # the reporter is not the one the title names
