@@ -120,7 +120,7 @@ def test_build_tasks_take_each_python_model_alone_and_the_sql_between_together()
     assert [part for part in parts if graph.models[part[0]].kind == "python"] == [[n] for n in python]
     # no two stretches of SQL models touch: one task (one connection) for each run of them
     kinds = ["python" if graph.models[part[0]].kind == "python" else "sql" for part in parts]
-    assert all(not (a == b == "sql") for a, b in zip(kinds, kinds[1:]))
+    assert all(not (a == b == "sql") for a, b in zip(kinds, kinds[1:], strict=False))
     assert len(parts) < len(graph.order) / 2
 
 
