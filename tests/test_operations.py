@@ -51,9 +51,15 @@ def test_a_second_writer_without_wait_is_refused_clearly(tmp_path):
     assert newsetl("run", "--db", str(db)).returncode == 0  # once the lock is free, the same run goes through
 
 
+def _servers() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "prefect server start"], capture_output=True, text=True).stdout
+    return {int(pid) for pid in out.split()}
+
+
 def test_killed_runs_leave_a_usable_warehouse_and_the_rerun_matches_a_clean_run(sample_run, tmp_path):
     clean, _ = sample_run
     db = tmp_path / "newsetl.duckdb"
+    servers_before = _servers()
     for delay in (3, 8, 20):
         proc = _start("run", "--db", str(db), log=tmp_path / f"killed-{delay}.log")
         time.sleep(delay)
@@ -64,6 +70,11 @@ def test_killed_runs_leave_a_usable_warehouse_and_the_rerun_matches_a_clean_run(
         assert _counts(db) == _counts(clean), f"after a kill at {delay} s"
     statuses = {r[0] for r in query(db, "select status from audit.pipeline_runs")}
     assert statuses <= {"success", "abandoned"}
+    # each killed run's Prefect server went with it
+    deadline = time.monotonic() + 30
+    while _servers() - servers_before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _servers() - servers_before == set()
 
 
 def test_serve_fires_a_scheduled_run_and_stops_its_server(tmp_path):
