@@ -47,7 +47,8 @@ def build_models(settings: Settings, run_id: str, names: list[str], label: str, 
     models = steps.graph_for(settings).models  # parsed once per process
 
     def told(result) -> None:
-        if models[result.model].kind not in ("source", "seed"):
+        # a failure is told once, by the flow; the models skipped after it are not built at all
+        if result.ok and models[result.model].kind not in ("source", "seed"):
             _say(result.summary())
 
     return steps.build_step(settings, run_id, names, map_batches=_map_on_task_runner if distributed else None,
