@@ -69,7 +69,7 @@ def booting_prefect_api(log_path: Path | None = None, *, start_timeout: float = 
     log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_die_with_parent,
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_dies_with_parent(),
     )
     deadline = time.monotonic() + start_timeout
     # set now: Prefect reads its settings when first imported, which may be before the server answers
@@ -123,12 +123,16 @@ def drain_prefect_clients(timeout: float = 10.0) -> None:
             pass
 
 
-def _die_with_parent() -> None:
-    """In the server's process, before it starts: a SIGTERM when newsetl dies, even by SIGKILL, so that a
-    killed run leaves no server behind (in its own session, a kill of the run's process group misses it)."""
+def _dies_with_parent() -> Callable[[], None] | None:
+    """For the server's process, before it starts: a SIGTERM when newsetl dies, even by SIGKILL, so that a
+    killed run leaves no server behind (in its own session, a kill of the run's process group misses it).
+
+    prctl is looked up here, in newsetl's process: between fork and exec the child only calls it (an
+    import there could deadlock on a lock another thread held at the fork)."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux/glibc: the server outlives a killed run
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
