@@ -20,6 +20,8 @@ from newsetl import pipeline as steps
 from newsetl.config import Settings
 from newsetl.pipeline import RunSummary
 
+ANALYSIS = "intermediate.int_sentences"  # the model whose batches go to the analysis workers
+
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def read_articles(settings: Settings, run_id: str) -> dict:
@@ -51,8 +53,9 @@ def build_models(settings: Settings, run_id: str, names: list[str], label: str, 
         if result.ok and models[result.model].kind not in ("source", "seed"):
             _say(result.summary())
 
-    return steps.build_step(settings, run_id, names, map_batches=_map_on_task_runner if distributed else None,
-                            on_model=told, on_progress=lambda message: _say(message, transient=True))
+    map_batches = _map_on_task_runner if distributed else steps.map_on_local_workers(settings)
+    return steps.build_step(settings, run_id, names, map_batches=map_batches, on_model=told,
+                            on_progress=lambda message: _say(message, transient=True))
 
 
 def stretches(graph, names: list[str]) -> list[list[str]]:
@@ -139,17 +142,22 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     _say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
          f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
     names = graph.select(settings.select) if settings.select else graph.order
-    if (stats["articles_new"] or settings.full_refresh) and not distributed and "intermediate.int_sentences" in names:
-        steps.warm_up_analysis()
+    if (stats["articles_new"] or settings.full_refresh) and not distributed and ANALYSIS in names:
+        steps.start_local_analysis(settings)  # its workers load their analyzers while the articles are cleaned
     with clock("models"):
-        for stretch in stretches(graph, names):
-            label = stretch[0] if len(stretch) == 1 else f"{stretch[0]} and {len(stretch) - 1} more"
-            failed = next((r for r in build_models(settings, run_id, stretch, label, distributed=distributed)
-                           if not r.ok and r.status != "skipped"), None)
-            if failed:
-                summary.status, summary.failed_model, summary.message = "error", failed.model, failed.error
-                _say(f"model {failed.model} failed: {failed.error}")
-                break
+        try:
+            for stretch in stretches(graph, names):
+                label = stretch[0] if len(stretch) == 1 else f"{stretch[0]} and {len(stretch) - 1} more"
+                failed = next((r for r in build_models(settings, run_id, stretch, label, distributed=distributed)
+                               if not r.ok and r.status != "skipped"), None)
+                if ANALYSIS in stretch:
+                    steps.stop_local_analysis()
+                if failed:
+                    summary.status, summary.failed_model, summary.message = "error", failed.model, failed.error
+                    _say(f"model {failed.model} failed: {failed.error}")
+                    break
+        finally:
+            steps.stop_local_analysis()
     if summary.status != "error":
         with clock("validate"):
             steps.judge(summary, validate_warehouse(settings, run_id))

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsetl import checks, report, warehouse
+from newsetl.analysis import LocalWorkers
 from newsetl.config import Settings
 from newsetl.ingest import ingest
 from newsetl.models import Graph, load_graph
@@ -111,12 +112,32 @@ def build_step(settings: Settings, run_id: str, names: list[str], map_batches=No
     return results
 
 
-def warm_up_analysis() -> None:
-    """New articles will be analysed in this process: load kiwi (~3 s) on the other core while the
-    articles are cleaned and deduplicated (a run with 1% new articles spent 3 of its 5.5 s analysis there)."""
-    from newsetl import nlp
+_local_workers: LocalWorkers | None = None
 
-    nlp.warm_up()
+
+def start_local_analysis(settings: Settings) -> None:
+    """Start the analysis worker processes (see analysis.LocalWorkers) now, so that they load their
+    analyzers while this process cleans and deduplicates the new articles."""
+    global _local_workers
+    if _local_workers is None:
+        _local_workers = LocalWorkers(settings.workers, str(settings.reference_dir))
+
+
+def map_on_local_workers(settings: Settings) -> Callable[[Callable, list], list]:
+    """A model's map_batches on this machine's analysis workers, started on first use."""
+    def map_batches(fn: Callable, batches: list) -> list:
+        start_local_analysis(settings)
+        return _local_workers.map(fn, batches)
+
+    return map_batches
+
+
+def stop_local_analysis() -> None:
+    """Stop the analysis workers: their analyzers' memory goes with them."""
+    global _local_workers
+    if _local_workers is not None:
+        workers, _local_workers = _local_workers, None
+        workers.close()
 
 
 def judge(summary: RunSummary, results: list[checks.CheckResult]) -> None:

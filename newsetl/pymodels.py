@@ -116,7 +116,6 @@ def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
         select distinct text_sha from intermediate.int_articles__deduplicated where duplicate_of is null {done}
     """, order="text_sha")
     ref = str(ctx.settings.reference_dir)
-    size = ctx.settings.batch_articles
     for first, last in chunks(ctx, total):
         items = ctx.con.execute("""
             select todo.text_sha, any_value(articles.analysed_text)
@@ -126,6 +125,8 @@ def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
             group by todo.text_sha
             order by todo.text_sha
         """, [first, last]).fetchall()
+        # a few batches per worker, so that one with long texts does not leave the others idle at the chunk's end
+        size = max(1, min(ctx.settings.batch_articles, -(-len(items) // (ctx.settings.workers * 4))))
         batches = [items[i:i + size] for i in range(0, len(items), size)]
         # a partial of a module-level function pickles, so batches can run on Dask workers
         results = ctx.map_batches(partial(analysis.analyse_batch, reference_dir=ref), batches)

@@ -124,15 +124,26 @@ def test_build_tasks_take_each_python_model_alone_and_the_sql_between_together()
     assert len(parts) < len(graph.order) / 2
 
 
-def test_the_analyzer_loads_in_the_background_and_analysis_uses_that_one():
-    from newsetl import nlp
+def test_worker_processes_analyse_as_this_process_does_and_leave_when_stopped():
+    import multiprocessing
+    from functools import partial
 
-    nlp.release()
-    loading = nlp.warm_up()
-    loading.join(timeout=120)
-    assert not loading.is_alive()
-    warmed = nlp._kiwi
-    assert warmed is not None and nlp.kiwi() is warmed
-    sentences = nlp.split_sentences(["한국과 미국이 반도체 협력을 강화했다. 장관이 말했다."])
-    assert [s.text for s in sentences[0]] == ["한국과 미국이 반도체 협력을 강화했다.", "장관이 말했다."]
-    nlp.release()
+    from newsetl import analysis
+
+    reference_dir = str(Settings().reference_dir)
+    texts = [("a", "한국과 미국이 반도체 협력을 강화했다. 안덕근 산업통상자원부 장관이 말했다."),
+             ("b", "삼성전자는 평택 공장에 새 설비를 들였다고 밝혔다."),
+             ("c", "일본 정부는 대(對)중 수출 규제를 발표했다.")]
+    batches = [texts[:1], texts[1:]]
+    analyse = partial(analysis.analyse_batch, reference_dir=reference_dir)
+    workers = analysis.LocalWorkers(2, reference_dir)
+    try:
+        remote = workers.map(analyse, batches)
+        assert len(multiprocessing.active_children()) == 2
+    finally:
+        workers.close()
+    assert multiprocessing.active_children() == []  # their analyzers' memory went with them
+    assert remote == [analyse(batch) for batch in batches]
+    sentences, mentions = remote[0]
+    assert [s[4] for s in sentences] == ["한국과 미국이 반도체 협력을 강화했다.", "안덕근 산업통상자원부 장관이 말했다."]
+    assert {m[4] for m in mentions} >= {"한국", "미국", "안덕근"}
