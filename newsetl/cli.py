@@ -6,6 +6,7 @@ Exit codes: 0 success (warnings allowed), 1 a blocking check failed (marts not p
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -102,9 +103,13 @@ def run(
 
     try:
         # the Prefect server boots on the other core while the project loads (~5 s each)
-        with booting_prefect_api(ui=False) as server_ready:
+        with booting_prefect_api(ui=False, wait_for_stop=False) as server_ready:
             _check_project(settings)
             import flows.pipeline  # noqa: F401 - Prefect's import (~1.5 s) also overlaps the server's boot
+
+            # The ~370k objects of the libraries just imported live as long as the process: set aside, they
+            # no longer make every full garbage collection of the run walk them (~0.23 s each).
+            gc.freeze()
             with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
                 hook("starting the Prefect server", transient=True)
                 server_ready()

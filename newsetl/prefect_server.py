@@ -48,12 +48,16 @@ def prefect_api(log_path: Path | None = None, *, start_timeout: float = 90.0, ui
 
 @contextmanager
 def booting_prefect_api(log_path: Path | None = None, *, start_timeout: float = 90.0,
-                        ui: bool = True) -> Iterator[Callable[[], str]]:
+                        ui: bool = True, wait_for_stop: bool = True) -> Iterator[Callable[[], str]]:
     """Start a server now and yield `ready()`, which waits until it answers and returns its API URL.
 
     The server takes ~4-6 s to boot, about as long as newsetl takes to load its project: started
     first, it boots on the other core while the caller reads models and suites. With
     PREFECT_API_URL set, nothing is started and `ready()` returns that URL.
+
+    On exit the server is asked to stop; its graceful shutdown takes ~1.2 s. A caller that exits right
+    after (`newsetl run`) passes wait_for_stop=False and lets it finish that on its own: everything
+    the run reported was drained to it first.
     """
     existing = os.environ.get("PREFECT_API_URL")
     if existing:
@@ -91,11 +95,12 @@ def booting_prefect_api(log_path: Path | None = None, *, start_timeout: float = 
         drain_prefect_clients()
         os.environ.pop("PREFECT_API_URL", None)
         process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if wait_for_stop:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         log.close()
 
 
