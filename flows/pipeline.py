@@ -142,8 +142,10 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     _say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
          f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
     names = graph.select(settings.select) if settings.select else graph.order
-    if (stats["articles_new"] or settings.full_refresh) and not distributed and ANALYSIS in names:
-        steps.start_local_analysis(settings)  # its workers load their analyzers while the articles are cleaned
+    if 0 < stats["articles_new"] <= settings.stream_articles and not distributed and ANALYSIS in names:
+        # a few new articles: the workers load their analyzers (~4 s) while the articles are cleaned. For
+        # many, those seconds count for little, and idle workers would hold ~0.5 GB each through the cleaning.
+        steps.start_local_analysis(settings)
     with clock("models"):
         try:
             for stretch in stretches(graph, names):
@@ -159,8 +161,23 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
         finally:
             steps.stop_local_analysis()
     if summary.status != "error":
+        check(settings, run_id, summary, clock)
+    return steps.conclude(settings, summary, clock, publish=publish_warehouse, say=_say)
+
+
+def check(settings: Settings, run_id: str, summary: RunSummary, clock: steps.Stopwatch) -> None:
+    """Validate the built warehouse, unless nothing the checks depend on has changed since the last
+    published run checked it: then its verdict stands (a re-run with no new input)."""
+    state, suites = steps.checked_state(settings)
+    verdict = None if settings.full_refresh else steps.standing_verdict(settings, state)
+    if verdict:
+        steps.stand_by(summary, verdict, settings.db)
+        _say(f"checks: unchanged since run {verdict['run_id']} ({summary.checks_passed} passed, "
+             f"{summary.checks_failed} failed)")
+    else:
         with clock("validate"):
             steps.judge(summary, validate_warehouse(settings, run_id))
         _say(f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed "
              f"({summary.blocking_failures} blocking)")
-    return steps.conclude(settings, summary, clock, publish=publish_warehouse, say=_say)
+    if summary.status == "success":
+        steps.record_checked_state(settings, run_id, state, suites, checked_by=summary.standing or run_id)

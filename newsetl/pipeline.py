@@ -6,6 +6,8 @@ Prefect flow (flows/pipeline.py) can run them as tasks and tests can call them d
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import resource
 import secrets
@@ -43,6 +45,7 @@ class RunSummary:
     report_path: str | None = None
     message: str | None = None
     failed_model: str | None = None
+    standing: str | None = None  # the run whose checks' verdict this run took over (nothing had changed)
 
 
 class Stopwatch:
@@ -151,22 +154,97 @@ def judge(summary: RunSummary, results: list[checks.CheckResult]) -> None:
         summary.message = f"{summary.blocking_failures} blocking check(s) failed: marts not published"
 
 
+def suites_fingerprint(expectations_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(expectations_dir.glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def checked_state(settings: Settings) -> tuple[str, str]:
+    """Fingerprints of what the checks' verdict depends on, and of the suites alone.
+
+    The verdict depends on the data (every model's built state, which changes whenever a model is
+    rebuilt from other inputs, and the raw tables' row counts: suites check raw.articles and
+    raw.quarantine), on the suites, on their parameters' values today, and on the checking code.
+    """
+    suites = suites_fingerprint(settings.expectations_dir)
+    digest = hashlib.sha256(suites.encode())
+    with warehouse.connect(settings.work_db, read_only=True) as con:
+        for model, state in con.execute("select model, state from audit.model_state order by model").fetchall():
+            digest.update(f"{model}={state}\n".encode())
+        for table in ("raw.articles", "raw.quarantine"):
+            digest.update(f"{table}={warehouse.scalar(con, f'select count(*) from {table}')}\n".encode())
+    digest.update(json.dumps(checks.parameters(), sort_keys=True).encode())
+    digest.update(Path(checks.__file__).read_bytes())
+    digest.update(importlib.metadata.version("great_expectations").encode())
+    return digest.hexdigest()[:32], suites
+
+
+def standing_verdict(settings: Settings, state: str) -> dict | None:
+    """The last published run, when its checks judged this very state: nothing has changed since, so
+    checking again would only repeat its verdict, and its published marts are these marts."""
+    with warehouse.connect(settings.work_db, read_only=True) as con:
+        row = con.execute("""
+            select runs.run_id, states.checked_by, runs.checks_passed, runs.checks_failed, runs.blocking_failures
+            from audit.pipeline_runs as runs
+            inner join audit.checked_states as states on states.run_id = runs.run_id
+            where runs.published and states.state = ?
+              and runs.run_id = (select run_id from audit.pipeline_runs where published
+                                 order by finished_at desc limit 1)
+        """, [state]).fetchone()
+    if row is None or not settings.db.exists():
+        return None
+    return dict(zip(("run_id", "checked_by", "checks_passed", "checks_failed", "blocking_failures"), row, strict=True))
+
+
+def stand_by(summary: RunSummary, verdict: dict, db: Path) -> None:
+    """Take over a standing verdict (see standing_verdict): the run passes as that one did."""
+    summary.checks_passed, summary.checks_failed = verdict["checks_passed"], verdict["checks_failed"]
+    summary.blocking_failures, summary.warnings = 0, verdict["checks_failed"]
+    summary.status, summary.standing = "success", verdict["checked_by"]
+    summary.message = (f"nothing changed since run {verdict['run_id']}: the checks of run {verdict['checked_by']} "
+                       f"stand, and {db} already holds these marts")
+
+
+def record_checked_state(settings: Settings, run_id: str, state: str, suites: str, checked_by: str) -> None:
+    with warehouse.connect(settings.work_db) as con:
+        con.execute("insert into audit.checked_states values (?, ?, ?, ?, ?)",
+                    [run_id, state, suites, checked_by, datetime.now()])
+
+
+def suites_checked_before(settings: Settings) -> bool:
+    """Whether these very suite files have been loaded and run by an earlier validation of this warehouse
+    (so `newsetl run` need not load Great Expectations, ~3 s, only to check them again)."""
+    if not settings.work_db.exists():
+        return False
+    suites = suites_fingerprint(settings.expectations_dir)
+    try:
+        with warehouse.connect(settings.work_db, read_only=True) as con:
+            return bool(warehouse.scalar(con, "select count(*) from audit.checked_states where suites = ?", [suites]))
+    except Exception:  # noqa: BLE001 - an older warehouse without the table, or one being written: check them
+        return False
+
+
 def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publish: Callable[[Settings], None],
              say: Callable[..., None]) -> RunSummary:
-    """Count, record and report the run; publish it when it passed, else record it in the published history."""
+    """Count, record and report the run; publish it when it passed, else record it in the published history.
+
+    A run whose checks stand from an earlier one (nothing changed) is recorded in the published file
+    without copying it over: the file already holds these marts."""
     with warehouse.connect(settings.work_db, read_only=True) as con:
         summary.counts = counts(con)
     summary.published = summary.status == "success"
     with clock("report"):
         finish_run(settings, summary, clock.as_dict())
         summary.report_path = str(write_report(settings, summary.run_id))
-    if summary.published:
+    if summary.published and not summary.standing:
         with clock("publish"):
             publish(settings)
         record_timings(settings, summary.run_id, clock.as_dict())
         say(f"published {settings.db}")
     else:
-        record_failure_in_published(settings, summary.run_id)
+        record_in_published(settings, summary.run_id)
     return summary
 
 
@@ -225,8 +303,8 @@ def publish_step(settings: Settings) -> None:
     warehouse.publish(settings.work_db, settings.db)
 
 
-def record_failure_in_published(settings: Settings, run_id: str) -> None:
-    """A run that did not publish still shows in the published history (newsetl status)."""
+def record_in_published(settings: Settings, run_id: str) -> None:
+    """A run that did not copy its file over still shows in the published history (newsetl status)."""
     if not settings.db.exists():
         return
     try:
@@ -234,12 +312,15 @@ def record_failure_in_published(settings: Settings, run_id: str) -> None:
             runs = work.sql("select * from audit.pipeline_runs where run_id = ?", params=[run_id]).to_arrow_table()
             results = work.sql("select * from audit.validation_results where run_id = ?",
                                params=[run_id]).to_arrow_table()
+            states = work.sql("select * from audit.checked_states where run_id = ?", params=[run_id]).to_arrow_table()
         with warehouse.connect(settings.db) as pub:
             warehouse.ensure_schema(pub)
             pub.register("_runs", runs)
             pub.register("_results", results)
+            pub.register("_states", states)
             pub.execute("insert or replace into audit.pipeline_runs select * from _runs")
             pub.execute("insert into audit.validation_results select * from _results")
+            pub.execute("insert into audit.checked_states select * from _states")
     except Exception:  # noqa: BLE001 - a reader holding the file only delays this; the work file keeps it
         pass
 
@@ -278,4 +359,6 @@ def run_models(settings: Settings, *, on_progress=None) -> RunSummary:
             judge(summary, validate_step(settings, run_id))
         say(f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed "
             f"({summary.blocking_failures} blocking)")
+        if summary.status == "success":
+            record_checked_state(settings, run_id, *checked_state(settings), checked_by=run_id)
     return conclude(settings, summary, clock, publish=publish_step, say=lambda message, *_: say(message))

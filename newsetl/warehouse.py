@@ -87,6 +87,13 @@ create table if not exists audit.validation_results (
     sample varchar,
     checked_at timestamp
 );
+create table if not exists audit.checked_states (
+    run_id varchar not null,
+    state varchar not null,
+    suites varchar not null,
+    checked_by varchar not null,
+    recorded_at timestamp not null
+);
 create table if not exists audit.validation_suites (
     run_id varchar not null,
     suite varchar not null,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from conftest import newsetl, query
@@ -77,15 +78,49 @@ def test_every_run_is_audited_and_reported(sample_run):
     assert latest.exists() and "newsetl validation report" in latest.read_text(encoding="utf-8")
 
 
-def test_second_run_adds_nothing(sample_run, tmp_path):
+def test_second_run_adds_nothing_and_keeps_the_first_runs_verdict(sample_run, tmp_path):
     db, _ = sample_run
     before = query(db, "select count(*) from raw.articles")
     entities = query(db, "select count(*) from marts.fct_entity_mention")
+    inode = os.stat(db).st_ino
     again = newsetl("run", "--db", str(db))
     assert again.returncode == 0, again.stderr
     assert query(db, "select count(*) from raw.articles") == before
     assert query(db, "select count(*) from marts.fct_entity_mention") == entities
-    assert query(db, "select count(*) from audit.pipeline_runs") == [(2,)]
+    runs = query(db, "select run_id, status, published, checks_passed, checks_failed from audit.pipeline_runs "
+                     "order by started_at")
+    assert len(runs) == 2
+    (first, *verdict), (second, *repeated) = runs
+    # nothing changed, so the checks were not run again: the first run's verdict stands, and the
+    # published file (which holds these very marts) was not copied over, only told of the run
+    assert repeated == verdict and verdict[:2] == ["success", True] and verdict[2] > 20
+    assert query(db, f"select count(*) from audit.validation_results where run_id = '{second}'") == [(0,)]
+    assert query(db, f"select checked_by from audit.checked_states where run_id = '{second}'") == [(first,)]
+    assert os.stat(db).st_ino == inode
+    assert f"the checks of run {first} stand" in again.stderr
+
+
+def test_the_checked_state_moves_with_the_data_and_the_suites(sample_run, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from newsetl.pipeline import checked_state
+
+    db, _ = sample_run
+    work = tmp_path / "w.work.duckdb"
+    shutil.copy(Settings(db=db).work_db, work)
+    settings = Settings(db=tmp_path / "w.duckdb")
+    state, suites = checked_state(settings)
+    assert checked_state(settings) == (state, suites)
+    with duckdb.connect(str(work)) as con:  # a new broken file: the raw.quarantine suite must judge it
+        con.execute("insert into raw.quarantine values ('x.txt', null, 'empty', null, null, 'r', now())")
+    assert checked_state(settings)[0] != state
+    edited = tmp_path / "expectations"
+    shutil.copytree(settings.expectations_dir, edited)
+    suite = next(edited.glob("*.json"))
+    suite.write_text(suite.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # any edit counts
+    assert checked_state(settings.with_(expectations_dir=edited))[1] != suites
 
 
 def test_query_is_read_only(sample_run):
