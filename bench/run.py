@@ -5,7 +5,8 @@ Usage (from the project root):
 
 Generates a corpus with ../shared/corpus/make_corpus.py (cached in the workdir), runs
 `newsetl run` as a user would (a subprocess), and reports per stage and in total:
-seconds, articles/s, characters/s and peak RSS; then kiwipiepy's own tokenize throughput
+seconds, articles/s, characters/s and peak RSS (of the run's largest process, and of all its
+processes together: analysis workers and the run's Prefect server); then kiwipiepy's own tokenize throughput
 on the same cleaned bodies, on the same cores, as the reference ratio. Prints a table
 and writes JSON to bench/results/run-<articles>.json.
 """
@@ -19,6 +20,7 @@ import random
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,21 +47,51 @@ sys.exit(code)
 """
 
 
-def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (bytes) of the run's largest process, and its stderr tail.
+def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, int, str]:
+    """Wall seconds, peak RSS (bytes) of the run's largest process, peak RSS of all its processes
+    together (analysis workers and Prefect server included, sampled every 0.2 s), and its stderr tail.
 
     Each run goes through a small parent process of its own, so the peak is this run's, not the
     largest of every run so far.
     """
     peak_file = workdir / "peak-rss.txt"
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(peak_file), sys.executable, "-m", "newsetl.cli", "run",
-                           *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    proc = subprocess.Popen([sys.executable, "-c", _MEASURE, str(peak_file), sys.executable, "-m", "newsetl.cli",
+                             "run", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    together = [0]
+    sampler = threading.Thread(target=_sample_tree, args=(proc, together), daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - started
+    sampler.join()
     if proc.returncode != 0:
-        sys.exit(f"newsetl run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return wall, int(peak_file.read_text()) * 1024, proc.stderr[-2000:]
+        sys.exit(f"newsetl run failed ({proc.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    return wall, int(peak_file.read_text()) * 1024, together[0], stderr[-2000:]
+
+
+def _sample_tree(proc: subprocess.Popen, peak: list[int]) -> None:
+    """The largest sum of RSS over `proc` and its descendants, until it ends (Linux /proc)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    while proc.poll() is None:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+                except OSError:
+                    pass
+        total, todo = 0, [proc.pid]
+        while todo:
+            pid = todo.pop()
+            todo += children.get(pid, [])
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+            except OSError:
+                pass
+        peak[0] = max(peak[0], total)
+        time.sleep(0.2)
 
 
 def stages(db: Path) -> dict:
@@ -137,9 +169,9 @@ def main() -> None:
         if prepare == "new":
             extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100)
             results["new_files"] = add_new_articles(raw, extra.parent, 0.01, a.seed)
-        wall, rss, _ = run_newsetl(common, a.workdir)
+        wall, rss, together, _ = run_newsetl(common, a.workdir)
         info = stages(db)
-        info.update(wall_s=round(wall, 2), peak_rss_mb=round(rss / 2**20),
+        info.update(wall_s=round(wall, 2), peak_rss_mb=round(rss / 2**20), peak_rss_all_processes_mb=round(together / 2**20),
                     articles_per_s=round(info["articles_total"] / wall, 1),
                     chars_per_s=round(info["chars_total"] / wall))
         info["per_stage"] = {stage: {"seconds": info[stage],
@@ -148,7 +180,8 @@ def main() -> None:
                                      "peak_rss_mb_at_end": info["stage_peak_rss_mb"].get(stage)}
                              for stage in ("ingest", "models", "validate", "report", "publish") if stage in info}
         results["runs"][label] = info
-        print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB", file=sys.stderr)
+        print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together / 2**20:.0f} MB)",
+              file=sys.stderr)
     results["kiwi_tokenize"] = kiwi_reference(db, workers)
     first = results["runs"]["first"]
     results["ratios"] = {
@@ -162,9 +195,10 @@ def main() -> None:
     out = ROOT / "bench" / "results" / f"run-{a.articles}-{a.task_runner}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\n{'run':<18}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}")
+    print(f"\n{'run':<18}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}{'all MB':>9}")
     for label, info in results["runs"].items():
-        print(f"{label:<18}{info['wall_s']:>9}{info['articles_per_s']:>9}{info['chars_per_s']:>11}{info['peak_rss_mb']:>9}")
+        print(f"{label:<18}{info['wall_s']:>9}{info['articles_per_s']:>9}{info['chars_per_s']:>11}{info['peak_rss_mb']:>9}"
+              f"{info['peak_rss_all_processes_mb']:>9}")
         stage_line = ", ".join(f"{k} {v}s" for k, v in info.items() if k in ("startup", "ingest", "models", "validate",
                                                                              "report", "publish"))
         print(f"{'':<18}{stage_line}")

@@ -145,7 +145,7 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     if 0 < stats["articles_new"] <= settings.stream_articles and not distributed and ANALYSIS in names:
         # a few new articles: the workers load their analyzers (~4 s) while the articles are cleaned. For
         # many, those seconds count for little, and idle workers would hold ~0.5 GB each through the cleaning.
-        steps.start_local_analysis(settings)
+        steps.start_local_analysis(settings, texts=stats["articles_new"])
     with clock("models"):
         try:
             for stretch in stretches(graph, names):

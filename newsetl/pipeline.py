@@ -116,14 +116,17 @@ def build_step(settings: Settings, run_id: str, names: list[str], map_batches=No
 
 
 _local_workers: LocalWorkers | None = None
+TEXTS_PER_WORKER = 1000  # a worker analyses ~150 texts/s; loading its analyzer costs ~4 s of CPU
 
 
-def start_local_analysis(settings: Settings) -> None:
+def start_local_analysis(settings: Settings, texts: int | None = None) -> None:
     """Start the analysis worker processes (see analysis.LocalWorkers) now, so that they load their
-    analyzers while this process cleans and deduplicates the new articles."""
+    analyzers while this process cleans and deduplicates the new articles: one per core, or fewer
+    when only a few `texts` are new (84 new articles do not repay a second analyzer's loading)."""
     global _local_workers
     if _local_workers is None:
-        _local_workers = LocalWorkers(settings.workers, str(settings.reference_dir))
+        workers = settings.workers if texts is None else min(settings.workers, -(-texts // TEXTS_PER_WORKER))
+        _local_workers = LocalWorkers(workers, str(settings.reference_dir))
 
 
 def map_on_local_workers(settings: Settings) -> Callable[[Callable, list], list]:
@@ -244,6 +247,7 @@ def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publi
         record_timings(settings, summary.run_id, clock.as_dict())
         say(f"published {settings.db}")
     else:
+        record_timings(settings, summary.run_id, clock.as_dict())
         record_in_published(settings, summary.run_id)
     return summary
 
