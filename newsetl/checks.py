@@ -375,9 +375,11 @@ def run_suite(con: duckdb.DuckDBPyConnection, source, suite: Suite, params: dict
     frames = ([(whole, "")] if whole else []) + [
         (split, f"where hash(\"{PARTITION_COLUMN}\") % {parts} = {p}") for p in range(parts) if split]
     for n, (indices, where) in enumerate(frames):
-        frame = _frame(con, suite.model, needed(indices), where, nullity_only(indices))
-        if head is None:
-            head = frame.head(SAMPLE_ITEMS)
+        flags = nullity_only(indices)
+        frame = _frame(con, suite.model, needed(indices), where, flags)
+        if head is None:  # a flag (true/null) is no value to show an analyst
+            head = frame.head(SAMPLE_ITEMS).drop(columns=[c for c in flags if c in frame.columns])
+            head = head if len(head.columns) else head.iloc[:0]
         if rows is None:
             rows = len(frame)
         try:

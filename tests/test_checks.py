@@ -337,6 +337,20 @@ def test_failing_examples_name_the_rows(con):
     assert [r.observed for r in missing] == ["cannot evaluate: column 'char_count' is not in marts.dim_article"]
 
 
+def test_a_table_level_failure_shows_rows_without_the_columns_read_only_as_null_flags(con, tmp_path):
+    folder = _suite_dir(tmp_path, {"type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 1},
+                                   "severity": "critical"})
+    doc = json.loads((folder / "dim_article.json").read_text(encoding="utf-8"))
+    doc["expectations"] += [
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "article_id"}, "severity": "critical"},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "title"}, "severity": "critical"}]
+    (folder / "dim_article.json").write_text(json.dumps(doc), encoding="utf-8")
+    failed = [r for r in run_checks(con, folder) if not r.success and r.suite == "dim_article"]
+    assert [r.expectation for r in failed] == ["expect_table_row_count_to_be_between(max_value=1)"]
+    rows = json.loads(failed[0].sample)
+    assert rows and all(set(row) == {"article_id"} for row in rows)  # not 'title': true
+
+
 def test_tomorrow_moves_with_the_calendar(con):
     # Articles of 2025 are in the future as seen from 2024-06-01: the range check uses $tomorrow, not a date.
     results = checks.validate(con, EXPECTATIONS, rule_views(), today=date(2024, 6, 1))
