@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +52,10 @@ def release() -> None:
     nlp.release()
 
 
+class WorkerLost(RuntimeError):
+    """An analysis worker process died mid-batch."""
+
+
 class LocalWorkers:
     """The analysis on worker processes of this machine, for the local task runner: one per core, each with
     its own analyzer (kiwi with one thread, beside the worker's Python thread).
@@ -71,7 +76,10 @@ class LocalWorkers:
             self._pool.submit(os.getpid)  # starts each worker now, so that it loads its analyzer now
 
     def map(self, fn: Callable, batches: list) -> list:
-        return list(self._pool.map(fn, batches))
+        try:
+            return list(self._pool.map(fn, batches))
+        except BrokenProcessPool:
+            raise WorkerLost("an analysis worker process stopped abruptly (killed, or out of memory?)") from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

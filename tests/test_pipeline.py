@@ -182,3 +182,18 @@ def test_worker_processes_analyse_as_this_process_does_and_leave_when_stopped():
     sentences, mentions = remote[0]
     assert [s[4] for s in sentences] == ["한국과 미국이 반도체 협력을 강화했다.", "안덕근 산업통상자원부 장관이 말했다."]
     assert {m[4] for m in mentions} >= {"한국", "미국", "안덕근"}
+
+
+def test_a_worker_that_dies_fails_the_analysis_in_one_readable_line():
+    import os
+
+    import pytest
+
+    from newsetl import analysis
+
+    workers = analysis.LocalWorkers(1, str(Settings().reference_dir))
+    try:
+        with pytest.raises(analysis.WorkerLost, match="stopped abruptly"):
+            workers.map(os._exit, [3])  # the worker process exits mid-batch, as when killed
+    finally:
+        workers.close()
