@@ -68,6 +68,7 @@ _OFFICE_TAIL = re.compile(r"장(?=$|[^가-힣]|" + "|".join(sorted(_JOSA, key=le
 _OFFICE_ENDS = ("실", "국", "처", "청", "원", "본부", "은행", "위원회", "위", "부", "단", "센터", "공사", "공단", "소", "관")
 _NOUNISH = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "SP", "SO", "SW", "W_SERIAL"})
 _PROPER_TAGS = frozenset({"NNP", "SL", "SH"})
+_GLOSS = re.compile(r"\(([\u4e00-\u9fff]{1,8}|[A-Z][A-Z&]{1,7})\)")
 _WINDOW = 8  # units each side of an unlisted proper noun the pipeline runs the model on (a name is shorter)
 _READINGS_KEPT = 10_000  # sentences whose reading a process keeps (~65 MB); the cache starts over when full
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z가-힣\u4e00-\u9fff]")
@@ -102,7 +103,7 @@ class Mention:
     entity_type: str
     entity_id: str | None  # reference id; None for a discovered name
     name: str  # canonical name
-    method: str  # gazetteer | compound | dae_china | title_pattern | suffix_pattern | alias | crf
+    method: str  # gazetteer | compound | dae_china | title_pattern | suffix_pattern | alias | crf | gloss
     title: str | None = None  # people: the title the sentence gives ('장관', 'CEO')
     affiliation_id: str | None = None  # people: the organization (or country) of that title
     # not a name span of its own (kept for linking): inside a longer name (한국 in '한국 정부'), or a compound
@@ -195,6 +196,15 @@ class Extractor:
             found.append(m)
             return True
 
+        def glosses() -> None:
+            # a name's own spelling in brackets right after it ('베이징(北京)', '아베 신조(安倍晋三)',
+            # '국제펜싱연맹(FIE)'): the same name again, a span of its own
+            for m in list(found):
+                gloss = _GLOSS.match(text, m.end) if not (m.nested or m.generic) else None
+                if gloss and m.entity_type in KLUE_FROM_TYPE:
+                    claim(replace(m, start=gloss.start(1), end=gloss.end(1), text=gloss.group(1), method="gloss",
+                                  title=None, affiliation_id=None))
+
         # '황보건설': a surname-like first letter but a company's ending; '수성구청': a place's office
         crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and _org_named(text[c[0]:c[1]]))
                or (c[2] in ("LC", "PS") and _office_named(text[c[0]:c[1]], c[2] == "PS")) else c for c in crf]
@@ -238,6 +248,7 @@ class Extractor:
             if tag and {KLUE_FROM_TYPE.get(m.entity_type), tag} == {"LC", "OG"}:
                 m = replace(m, role_type=TYPE_FROM_KLUE[tag])  # 미국 acting as a government: an ORG in context
             claim(m)
+        glosses()  # before the model's spans: a listed name's gloss links to it
         for c in crf:
             if c[2] != "PS" and any(a < c[1] and c[0] < b for a, b in titled):
                 continue  # a title stands beside that name: a person, whatever type the model gives it
@@ -253,6 +264,7 @@ class Extractor:
             claim(m)
         for m in self._org_forms(sent):
             claim(m)
+        glosses()
         found = [self._with_role(text, m, found) if m.entity_type == "PERSON" else m for m in found]
         # the model is unsure of an unfamiliar name ('응우옌반훙', '류샤오밍'), but a title follows it: two
         # signals agree

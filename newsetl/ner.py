@@ -1,8 +1,9 @@
 """Statistical recognizer of person, organization and location names (KLUE's PS/OG/LC) in Korean sentences.
 
-A linear-chain CRF (python-crfsuite) labels kiwi morphemes BIO, using their forms, tags, shapes,
-title and suffix cues and gazetteer matches as features. It finds the names no reference list has;
-newsetl.entities links what it finds. The weights (models_data/ner.crfsuite) load on first use.
+A linear-chain CRF (python-crfsuite) labels kiwi morphemes BIO, using their forms, tags, shapes, word
+clusters of kiwi's language model, title and suffix cues and gazetteer matches as features. It finds the
+names no reference list has; newsetl.entities links what it finds. The weights (models_data/ner.crfsuite)
+and the clusters (models_data/ner_clusters.tsv) load on first use.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 MODEL_PATH = Path(__file__).resolve().parent / "models_data" / "ner.crfsuite"
+# Word clusters from kiwi's own language model (see scripts/train_ner.py --clusters): a name the training
+# sentences never had still shares a cluster with ones they had (부산 with 광주, 구글 with 네이버)
+CLUSTERS_PATH = MODEL_PATH.parent / "ner_clusters.tsv"
 LABELS = ("PS", "OG", "LC")
 
 # KLUE tags a surname with 씨/모/군/양 as a person (<박:PS>씨); these units mark that context.
@@ -38,6 +42,23 @@ LOC_TAILS = ("시", "도", "군", "구", "동", "읍", "면", "리", "로", "길
 _lock = threading.Lock()
 _tagger = None
 _tagger_key = None
+_clusters: dict[tuple[str, str] | str, tuple[str, str]] | None = None
+
+
+def clusters() -> dict[tuple[str, str] | str, tuple[str, str]]:
+    """(form, tag) and bare form -> (coarse, fine) cluster ids, read on first use; empty without the file."""
+    global _clusters
+    if _clusters is None:
+        with _lock:
+            if _clusters is None:
+                table: dict = {}
+                if CLUSTERS_PATH.exists():
+                    for line in CLUSTERS_PATH.read_text(encoding="utf-8").splitlines():
+                        form, tag, coarse, fine = line.split("\t")
+                        table[(form, tag)] = (coarse, fine)
+                        table.setdefault(form, (coarse, fine))
+                _clusters = table
+    return _clusters
 
 
 class Unit(NamedTuple):
@@ -131,6 +152,9 @@ def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
             f += ("sur1", "sur1|" + t)
         elif 2 <= len(w) <= 4 and w[0] in surnames:
             f += ("sur", "sur|" + t)
+    c = (_clusters.get((w, t)) or _clusters.get(w)) if _clusters else None
+    if c:
+        f += ("c6=" + c[0], "c9=" + c[1], "c9|t=" + c[1] + "|" + t)
     for tail in ORG_TAILS:
         if w.endswith(tail) and len(w) > len(tail):
             f.append("otail=" + tail)
@@ -148,6 +172,8 @@ def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
 def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]) -> list[list[str]]:
     """One feature list per unit; `gaz` holds a gazetteer label per unit (B-OG, I-LC, O...)."""
     n = len(us)
+    if _clusters is None:
+        clusters()
     words = [u.text for u in us]
     tags = [u.tag for u in us]
     tlen = len(text)
@@ -164,6 +190,12 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
         first_of[i] = lo
     for k in range(lo, n):
         last_of[k] = n - 1
+    table = _clusters or {}
+    coarse = ["<s>"]
+    for u in us:
+        c = table.get((u.text, u.tag)) or table.get(u.text)
+        coarse.append(c[0] if c else "-")
+    coarse.append("</s>")
     W = ["<s>", "<s>", *words, "</s>", "</s>"]
     T = ["<s>", "<s>", *tags, "</s>", "</s>"]
     G = ["<s>", *gaz, "</s>"]
@@ -186,6 +218,26 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
             inside = not inside
         elif inside:
             quoted[i] = True
+    # the predicate an eojeol's name serves ('미국이 ... 발표했다': the acting government, '미국에 ... 갔다': the
+    # place): the first verb or verbal noun in the next four eojeols, read once per eojeol
+    pred_of = [""] * n
+    i = 0
+    while i < n:
+        hi = last_of[i]
+        k, words_seen, pred = hi + 1, 0, ""
+        while k < n and words_seen < 4:
+            tk = tags[k]
+            if tk in ("VV", "VA", "XSV"):
+                pred = words[k - 1] if tk == "XSV" and k > 0 and tags[k - 1] == "NNG" else words[k]
+                break
+            if tk == "SF":
+                break
+            if k == last_of[k]:
+                words_seen += 1
+            k += 1
+        for j in range(i, hi + 1):
+            pred_of[j] = pred
+        i = hi + 1
     # a sports report: KLUE reads a country there as its team (<한국:OG>이 승점 4), elsewhere as a place
     sport = "sp|" if not SPORT_WORDS.isdisjoint(words) else ""
     feats: list[list[str]] = []
@@ -197,6 +249,7 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
             "pw=" + pw, "pt=" + pt, "nw=" + nw, "nt=" + nt, "ppt=" + T[i], "nnt=" + T[i + 4],
             "pt|t=" + pt + "|" + t, "t|nt=" + t + "|" + nt, "pw|w=" + pw + "|" + w, "w|nw=" + w + "|" + nw,
             "g=" + g, "pg=" + G[i], "ng=" + G[i + 2], "g|t=" + g + "|" + t, "pw2=" + W[i], "nw2=" + W[i + 4],
+            "pc6=" + coarse[i], "nc6=" + coarse[i + 2],
         )
         if sport and g.endswith("CT"):
             f.append("sport")
@@ -209,8 +262,16 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
         f += ("w|t=" + w + "|" + t, "nt|nnt=" + nt + "|" + T[i + 4], "ppt|pt=" + T[i] + "|" + pt)
         f.append("ep=" + ("S" if lo == hi else "B" if i == lo else "E" if i == hi else "M"))
         f.append("wt=" + "+".join(tags[lo:hi + 1]))
-        if hi != i and tags[hi][0] == "J":
-            f.append("ej=" + words[hi])
+        ej = words[hi] if hi != i and tags[hi][0] == "J" else "-"
+        if ej != "-":
+            f.append("ej=" + ej)
+        if pred_of[i]:
+            f += ("vp=" + pred_of[i], "ej|vp=" + ej + "|" + pred_of[i])
+        if g[-2:] in ("CT", "LC", "OG"):
+            # a listed name's role in this sentence: its particle, the words around it, what it does
+            k = g[-2:]
+            f += (k + "|ej=" + ej, k + "|nwf=" + (words[hi + 1] if hi + 1 < n else "</s>"),
+                  k + "|pwl=" + (words[lo - 1] if lo > 0 else "<s>"), k + "|vp=" + pred_of[i])
         if hi + 1 < n:
             f += ("nwf=" + words[hi + 1], "nwt=" + tags[hi + 1])
         if lo > 0:

@@ -52,19 +52,6 @@ def _analyzer(num_workers: int | None = None):
     return _kiwi
 
 
-def warm_up() -> threading.Thread:
-    """Build this process's analyzer in a background thread: kiwi takes ~3 s to load and to set up on first
-    use, and releases the GIL meanwhile, so a run loads it while it cleans and deduplicates the new articles.
-    Not in a process that will fork afterwards (see the module's note)."""
-    def load() -> None:
-        with _lock:
-            list(_analyzer().tokenize(["준비."]))
-
-    thread = threading.Thread(target=load, name="kiwi-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 def release() -> None:
     """Free the analyzer and the pieces read so far (~0.5 GB): a run calls this when its analysis ends, so
     the stages after it have that memory; the next analysis builds a new analyzer (~1 s)."""
@@ -106,12 +93,26 @@ def pieces(text: str) -> list[tuple[int, str]]:
 
 
 def _reading(sentences) -> list[tuple[int, int, list[tuple[str, str, int, int]]]]:
-    out = []
+    out: list[tuple[int, int, list[tuple[str, str, int, int]]]] = []
     for sent in sentences:
         if sent:
             tokens = [(t.form, t.tag, t.start, t.start + t.len) for t in sent]
+            if out and _open_end(out[-1][2]):
+                prev = out.pop()
+                tokens = prev[2] + tokens
             out.append((tokens[0][2], max(t[3] for t in tokens), tokens))
     return out
+
+
+# How Korean sentences end when no punctuation shows it (했다, 했나요, 할까, 하자, 하라, 했지, 하네)
+_FINAL_SYLLABLES = frozenset("다요까죠냐자라네지군나세래게마")
+
+
+def _open_end(tokens: list[tuple[str, str, int, int]]) -> bool:
+    """Kiwi ended a sentence at a comma or at an ending no sentence ends with ('아난야 라오' read as 아난야 + 이 +
+    라오/EF, a foreign name taken for a verb; '있겠으니'): the words run on into the next sentence."""
+    form, tag = tokens[-1][0], tokens[-1][1]
+    return (tag == "EF" and form[-1] not in _FINAL_SYLLABLES) or (tag == "SP" and form == ",")
 
 
 def iter_sentences(texts: list[str]) -> Iterator[list[Sentence]]:

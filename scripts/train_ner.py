@@ -6,7 +6,10 @@ each training fold gets a copy of its lines with the names swapped among themsel
 Deterministic: folds by line index, seeded swaps, fixed trainer settings.
 
     uv run python scripts/train_ner.py [--data ../shared/data/klue-ner/wikitree_dev.jsonl] [--folds 5] [--no-write]
-                                       [--crf-only] [--augment N] [--dump cv.jsonl]
+                                       [--crf-only] [--augment N] [--dump cv.jsonl] [--clusters]
+
+The word clusters the features use (newsetl/models_data/ner_clusters.tsv) come from kiwi's language model,
+not from KLUE; --clusters rebuilds them before training.
 """
 
 from __future__ import annotations
@@ -109,6 +112,58 @@ def augment(data: list[tuple[str, set]], copies: int, seed: int = 0) -> list[tup
     return out
 
 
+def build_clusters(path: Path, basis_size: int = 384, sizes: tuple[int, int] = (64, 512)) -> int:
+    """Cluster kiwi's nouns by its language model's embeddings and write `form, tag, coarse, fine` lines.
+
+    Kiwi (CoNg model) gives cosines between morphemes, not the vectors; a noun's cosines with a fixed random
+    set of frequent nouns stand in for its vector. The shared directions that follow word frequency more than
+    meaning (the top principal components) are removed, then spherical k-means groups the nouns twice, coarse
+    and fine. Seeded, so the same kiwi model gives the same file.
+    """
+    import numpy as np
+
+    from newsetl.nlp import kiwi
+
+    k = kiwi()
+    # the language model knows the first morphemes of the dictionary (the frequent ones); find where they end
+    lo, hi = 0, 1024
+    while k.most_similar_morphemes(hi, top_n=1):
+        lo, hi = hi, hi * 2
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if k.most_similar_morphemes(mid, top_n=1) else (lo, mid)
+    ids, forms = [], []
+    for i in range(lo + 1):
+        m = k.morpheme(i)
+        if str(m.tag) in ("NNP", "NNG") and m.form and " " not in m.form:
+            ids.append(i)
+            forms.append((m.form, str(m.tag)))
+    rng = np.random.default_rng(0)
+    basis = sorted(rng.choice([i for i in ids if i < 15_000], basis_size, replace=False).tolist())
+    sim = k.morpheme_similarity
+    x = np.array([[sim(i, b) for b in basis] for i in ids], dtype=np.float32)
+    x -= x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    x -= (x @ vt[:4].T) @ vt[:4]
+    x /= np.linalg.norm(x, axis=1, keepdims=True) + 1e-9
+
+    def kmeans(size: int, iters: int = 12) -> np.ndarray:
+        centres = x[np.random.default_rng(1).choice(len(x), size, replace=False)].copy()
+        for _ in range(iters):
+            near = np.argmax(x @ centres.T, axis=1)
+            for c in range(size):
+                members = near == c
+                if members.any():
+                    v = x[members].sum(0)
+                    centres[c] = v / (np.linalg.norm(v) + 1e-9)
+        return np.argmax(x @ centres.T, axis=1)
+
+    coarse, fine = (kmeans(n) for n in sizes)
+    path.write_text("".join(f"{f}\t{t}\t{a}\t{b}\n" for (f, t), a, b in zip(forms, coarse, fine, strict=True)),
+                    encoding="utf-8")
+    return len(forms)
+
+
 def train(pairs: list[tuple[list, list[str]]], path: Path, params: dict) -> None:
     import pycrfsuite
 
@@ -147,7 +202,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--c1", type=float, default=PARAMS["c1"])
     parser.add_argument("--c2", type=float, default=PARAMS["c2"])
     parser.add_argument("--dump", type=Path, help="write each line's gold, CRF and extractor spans (JSON lines)")
+    parser.add_argument("--clusters", action="store_true",
+                        help=f"rebuild the word clusters ({ner.CLUSTERS_PATH.name}) from kiwi's language model first")
     args = parser.parse_args(argv)
+    if args.clusters:
+        print(f"wrote {ner.CLUSTERS_PATH} ({build_clusters(ner.CLUSTERS_PATH)} nouns)")
     params = {**PARAMS, "c1": args.c1, "c2": args.c2}
     if not args.data.exists():
         sys.exit(f"{args.data}: no such file (KLUE-NER sentences live in ../shared/data/klue-ner)")

@@ -276,3 +276,23 @@ def test_a_byline_sign_stops_the_name_before_a_title(extractor):
     people = {m.text: m.title for m in mentions(extractor, text) if m.entity_type == "PERSON"}
     assert people.get("남궁민재") == "본부장"
     assert people.get("송준진") != "본부장"  # the reporter is not the one the title names
+
+
+def test_a_foreign_name_kiwi_reads_as_a_sentence_ending_stays_in_its_sentence(extractor):
+    # kiwi reads 라오 as an ending (이 + 라오) and ends a sentence after it; no sentence ends so
+    text = "프리야 라오 인도 재무장관은 이날 관세 인하를 발표했다."
+    assert [s.text for s in split_sentences([text])[0]] == [text]
+    assert "프리야 라오" in {m.text for m in mentions(extractor, text) if m.entity_type == "PERSON"}
+    # nor at a comma, or at a connective ending kiwi took for a final one (있겠으니)
+    text = "기상청은 산간에 얼음이 어는 곳이 있겠으니 농작물 관리에 유의해달라고 당부했습니다."
+    assert len(split_sentences([text])[0]) == 1
+
+
+def test_a_names_spelling_in_brackets_is_the_same_name_again(extractor):
+    text = "상하이(上海) 당국과 상하이협력기구(SCO)가 합의했다."
+    by_text = {m.text: m for m in mentions(extractor, text) if not m.nested}
+    assert (by_text["上海"].entity_id, by_text["上海"].method) == ("loc:shanghai", "gloss")
+    assert (by_text["上海"].start, by_text["上海"].end) == (4, 6)
+    assert by_text["SCO"].entity_id == "org:sco"  # a listed alias: the gazetteer's
+    # only a person's, an organization's or a place's name gets its gloss (인공지능 is a technology)
+    assert all(m.method != "gloss" for m in mentions(extractor, "인공지능(AI) 규제가 늘었다."))

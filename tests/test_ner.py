@@ -108,3 +108,23 @@ def test_a_country_in_a_sports_report_is_marked_for_the_model():
     calm_units = ner.units(calm_text, [(0, 2, "NNP"), (2, 3, "JX"), (4, 6, "NNG"), (7, 8, "SN")])
     calm = ner.features(calm_text, calm_units, ["B-CT", "O", "O", "O"], SURNAMES)
     assert "sport" not in calm[0]
+
+
+def test_word_clusters_of_kiwis_language_model_group_names_of_a_kind():
+    table = ner.clusters()
+    busan, gwangju, google = table[("부산", "NNP")], table[("광주", "NNP")], table[("구글", "NNP")]
+    assert busan[1] == gwangju[1] and busan[1] != google[1]
+    text = "부산에서"
+    us = ner.units(text, [(0, 2, "NNP"), (2, 4, "JKB")])
+    f = ner.features(text, us, ["O", "O"], SURNAMES)
+    assert "c9=" + busan[1] in f[0] and "pc6=" + busan[0] in f[1]
+
+
+def test_a_listed_country_carries_its_particle_and_predicate():
+    # 미국이 ... 발표했다: the government acting (KLUE's OG), which the particle and the verb tell
+    text = "미국이 이날 제재를 발표했다."
+    tokens = [(0, 2, "NNP"), (2, 3, "JKS"), (4, 6, "NNG"), (7, 9, "NNG"), (9, 10, "JKO"), (11, 13, "NNG"),
+              (13, 14, "XSV"), (13, 14, "EP"), (14, 15, "EF"), (15, 16, "SF")]
+    us = ner.units(text, tokens)
+    f = ner.features(text, us, ["B-CT"] + ["O"] * (len(us) - 1), SURNAMES)
+    assert "CT|ej=이" in f[0] and "CT|vp=발표" in f[0] and "vp=발표" in f[0]
