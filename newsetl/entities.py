@@ -72,6 +72,7 @@ _GLOSS = re.compile(r"\(([\u4e00-\u9fff]{1,8}|[A-Z][A-Z&]{1,7})\)")
 _WINDOW = 8  # units each side of an unlisted proper noun the pipeline runs the model on (a name is shorter)
 _READINGS_KEPT = 10_000  # sentences whose reading a process keeps (~65 MB); the cache starts over when full
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z가-힣\u4e00-\u9fff]")
+_WORDISH = re.compile(r"[가-힣A-Za-z0-9]")
 _PARTICLE_TAGS = frozenset({"JKS", "JKC", "JKG", "JKO", "JKB", "JKV", "JKQ", "JX", "JC"})
 ORG_SUFFIXES = (
     "위원회", "그룹", "전자", "통신", "은행", "증권", "연구원", "연구소", "협회", "재단", "대학교", "일보", "신문",
@@ -518,7 +519,7 @@ class Extractor:
             garbled = 0
             for j in range(idx - 1, max(-1, idx - 8), -1):
                 pw0, pw1, pword = words[j]
-                if pword.endswith((",", ".")) or not re.search(r"[가-힣A-Za-z0-9]", pword):
+                if pword.endswith((",", ".")) or _bare_sign(pword):
                     break  # a name never runs across a comma or a bare sign ('기자 = 남궁민재 ... 본부장')
                 if not _bare_noun(sent, base, pw0, pw1):
                     # kiwi cuts unknown foreign names oddly (카롤리/NNG + 나/JC, 아난야/NNG + 이/VCP + 라오/EF):
@@ -577,7 +578,7 @@ class Extractor:
         between = (m.group(1) or "").strip() if m else ""
         # no particle ends the words between, and no bare sign stands among them ('기자 = 남궁민재 ... 본부장')
         if m and not re.search(r"[은는이가을를와과의에도]$", between) \
-                and not any(not re.search(r"[가-힣A-Za-z0-9]", w) for w in between.split()):
+                and not any(_bare_sign(w) for w in between.split()):
             title = m.group(3)
             lo, hi = person.end + m.start(1), person.end + m.start(3)
             orgs = [f for f in found if lo <= f.start < hi and f.entity_type in ("ORG", "COUNTRY") and f.entity_id]
@@ -664,6 +665,11 @@ def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:
 _ORG_NAME_TAILS = tuple(t for t in (*ORG_SUFFIXES, *ner.ORG_TAILS) if len(t) >= 2 and t != "대학") + ("관광", "유통")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
+
+
+def _bare_sign(word: str) -> bool:
+    """A word with no letter or digit ('=', '·'): a name or its title never runs across one."""
+    return not _WORDISH.search(word)
 
 
 def _korean_full_name(word: str) -> bool:

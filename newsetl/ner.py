@@ -61,6 +61,11 @@ def clusters() -> dict[tuple[str, str] | str, tuple[str, str]]:
     return _clusters
 
 
+def _cluster_of(table: dict, form: str, tag: str) -> tuple[str, str] | None:
+    """A unit's (coarse, fine) clusters: its form with this tag, else the form with any tag."""
+    return table.get((form, tag)) or table.get(form)
+
+
 class Unit(NamedTuple):
     start: int  # offsets into the sentence
     end: int
@@ -152,7 +157,7 @@ def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
             f += ("sur1", "sur1|" + t)
         elif 2 <= len(w) <= 4 and w[0] in surnames:
             f += ("sur", "sur|" + t)
-    c = (_clusters.get((w, t)) or _clusters.get(w)) if _clusters else None
+    c = _cluster_of(_clusters, w, t) if _clusters else None  # loaded by features(), the only caller
     if c:
         f += ("c6=" + c[0], "c9=" + c[1], "c9|t=" + c[1] + "|" + t)
     for tail in ORG_TAILS:
@@ -172,8 +177,7 @@ def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
 def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]) -> list[list[str]]:
     """One feature list per unit; `gaz` holds a gazetteer label per unit (B-OG, I-LC, O...)."""
     n = len(us)
-    if _clusters is None:
-        clusters()
+    table = clusters()
     words = [u.text for u in us]
     tags = [u.tag for u in us]
     tlen = len(text)
@@ -190,10 +194,9 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
         first_of[i] = lo
     for k in range(lo, n):
         last_of[k] = n - 1
-    table = _clusters or {}
     coarse = ["<s>"]
     for u in us:
-        c = table.get((u.text, u.tag)) or table.get(u.text)
+        c = _cluster_of(table, u.text, u.tag)
         coarse.append(c[0] if c else "-")
     coarse.append("</s>")
     W = ["<s>", "<s>", *words, "</s>", "</s>"]

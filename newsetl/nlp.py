@@ -37,19 +37,15 @@ class Sentence:
 
 def kiwi(num_workers: int | None = None):
     """The process's analyzer (created on first use)."""
-    with _lock:
-        return _analyzer(num_workers)
-
-
-def _analyzer(num_workers: int | None = None):
     global _kiwi, _kiwi_pid
-    if _kiwi is None or _kiwi_pid != os.getpid():
-        from kiwipiepy import Kiwi
+    with _lock:
+        if _kiwi is None or _kiwi_pid != os.getpid():
+            from kiwipiepy import Kiwi
 
-        workers = num_workers if num_workers is not None else int(os.environ.get("NEWSETL_KIWI_THREADS", "0"))
-        _kiwi = Kiwi(num_workers=workers) if workers else Kiwi()
-        _kiwi_pid = os.getpid()
-    return _kiwi
+            workers = num_workers if num_workers is not None else int(os.environ.get("NEWSETL_KIWI_THREADS", "0"))
+            _kiwi = Kiwi(num_workers=workers) if workers else Kiwi()
+            _kiwi_pid = os.getpid()
+        return _kiwi
 
 
 def release() -> None:
