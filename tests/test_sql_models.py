@@ -24,8 +24,8 @@ def staged(article_id: str, ingested_at: datetime, source_record: int | None = N
     return {"article_id": article_id, "ingested_at": ingested_at, "source_record": source_record}
 
 
-def test_deduplicated_keeps_latest_versions_and_points_re_posts_at_the_original():
-    rows = run_model("int_articles__deduplicated", {
+def test_latest_keeps_latest_versions_and_points_re_posts_at_the_original():
+    rows = run_model("int_articles__latest", {
         "intermediate.int_articles__cleaned": [
             cleaned("a1", "X"),
             cleaned("a2", "X"),  # same body, outlet, byline and headline: a copy
@@ -47,7 +47,22 @@ def test_deduplicated_keeps_latest_versions_and_points_re_posts_at_the_original(
             for r in rows] == [
         ("a1", 1, None, None, None), ("a2", 1, "a1", "exact", 1.0), ("a3", 1, "a1", "near", 1.0),
         ("a4", 1, "a1", "near", 0.93), ("a5", 1, None, None, None), ("v2", 2, None, None, None)]
-    assert rows[0]["ingested_at"] == T1 and rows[0]["body"] == "body X"  # cleaned columns pass through
+    assert rows[0]["ingested_at"] == T1 and "body" not in rows[0]  # keys only: rebuilding it rewrites no text
+
+
+def test_deduplicated_is_the_cleaned_latest_versions_with_their_duplicate_status():
+    rows = run_model("int_articles__deduplicated", {
+        "intermediate.int_articles__cleaned": [cleaned("a1", "X"), cleaned("a2", "X"), cleaned("v1", "V1")],
+        "intermediate.int_articles__latest": [
+            {"article_id": "a1", "source_record": None, "ingested_at": T1, "version": 1, "duplicate_of": None,
+             "duplicate_kind": None, "duplicate_similarity": None},
+            {"article_id": "a2", "source_record": None, "ingested_at": T2, "version": 1, "duplicate_of": "a1",
+             "duplicate_kind": "exact", "duplicate_similarity": 1.0},
+        ],
+    }, types={"intermediate.int_articles__latest": {"source_record": "integer"}})
+    # v1 is an older version (not among the latest): left out
+    assert [(r["article_id"], r["body"], r["publisher"], r["duplicate_of"], r["ingested_at"]) for r in rows] == [
+        ("a1", "body X", "연합뉴스", None, T1), ("a2", "body X", "연합뉴스", "a1", T2)]
 
 
 def test_dim_article_measures_the_body_and_keeps_only_received_articles():
