@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from newsetl import checks
 from newsetl import pipeline as steps
 from newsetl.config import Settings
 from newsetl.pipeline import RunSummary
@@ -142,13 +143,18 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     _say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
          f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
     names = graph.select(settings.select) if settings.select else graph.order
-    if 0 < stats["articles_new"] <= settings.stream_articles and not distributed and ANALYSIS in names:
-        # a few new articles: the workers load their analyzers (~4 s) while the articles are cleaned. For
-        # many, those seconds count for little, and idle workers would hold ~0.5 GB each through the cleaning.
+    # A few new articles: the workers load their analyzers (~4 s) while the articles are cleaned. For many,
+    # those seconds count for little, and idle workers would hold ~0.5 GB each through the cleaning.
+    few_new = 0 < stats["articles_new"] <= settings.stream_articles and not distributed and ANALYSIS in names
+    if few_new:
         steps.start_local_analysis(settings, texts=stats["articles_new"])
     with clock("models"):
         try:
             for stretch in stretches(graph, names):
+                if few_new and ANALYSIS in stretch:
+                    # the checks will run (new rows); while this thread waits for the analysis workers,
+                    # Great Expectations loads on the core they leave free
+                    checks.preload()
                 label = stretch[0] if len(stretch) == 1 else f"{stretch[0]} and {len(stretch) - 1} more"
                 failed = next((r for r in build_models(settings, run_id, stretch, label, distributed=distributed)
                                if not r.ok and r.status != "skipped"), None)
