@@ -230,5 +230,7 @@ def int_event_candidates(ctx) -> Iterator[dict[str, pl.DataFrame]]:
     grain=["article_id", "sentence_idx", "event_type", "trigger_start"], tags=["python", "events"],
 )
 def int_events(ctx) -> pl.DataFrame:
-    candidates = ctx.frame("select * from intermediate.int_event_candidates order by article_id, sentence_idx")
+    # in a total order: which clusters form depends on the order candidates are compared in
+    candidates = ctx.frame("select * from intermediate.int_event_candidates "
+                           "order by article_id, sentence_idx, trigger_start, event_type")
     return clustering.cluster_events(candidates)

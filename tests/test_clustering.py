@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -157,3 +158,40 @@ def test_each_event_has_one_primary_mention_and_happened_once_any_report_says_so
     assert primary.height == 1 and primary["article_id"][0] == "a2"  # the day-precise report
     assert set(frame["event_status"]) == {"reported"}
     assert cluster_events(pl.DataFrame(schema=CANDIDATE_SCHEMA)).height == 0
+
+
+def test_a_block_compares_only_mentions_of_one_mode_that_may_share_a_date():
+    from newsetl.clustering import _comparable_pairs, _mode_family
+
+    days = [date(2025, 10, d) for d in (7, 7, 10, 7, 10)]
+    rows = [cand(f"a{i}", 1, day=d, mode=m)
+            for i, (d, m) in enumerate(zip(days, ["export_control", "tariff", "export_control", "export_control",
+                                                   "export_control"], strict=True))]
+    rows.append(cand("m", 1, day=date(2025, 10, 1), precision="month", date_text="이달"))  # meets any day
+    members = list(range(len(rows)))
+    pairs = [(i, j) for i, later in _comparable_pairs(rows, members) for j in later]
+    everything = [(i, j) for x, i in enumerate(members) for j in members[x + 1:]]
+    # the pairs a full comparison would union, in its order: same mode, and the same day unless one is a month
+    assert pairs == [(i, j) for i, j in everything if _mode_family(rows[i]) == _mode_family(rows[j])
+                     and (dates_agree(rows[i], rows[j]) or rows[i]["date_precision"] != rows[j]["date_precision"])]
+    assert pairs == [(0, 3), (0, 5), (2, 4), (2, 5), (3, 5), (4, 5)]
+
+
+def test_events_do_not_depend_on_the_process_string_hashing(tmp_path):
+    # A month-dated report by the US and Japan can join the US report of the 7th or the Japanese one of the
+    # 10th, not both. Which it met first followed the order of a set of names, that is Python's per-process
+    # string hashing: two runs over the same candidates could differ.
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "cluster.py"
+    script.write_text(
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_clustering import cand, events, groups, date, US, JP\n"
+        "rows = [cand('a0', 1, actors=(US, JP), day=date(2025, 10, 1), precision='month', date_text='이달'),\n"
+        "        cand('a1', 1, actors=(US,), day=date(2025, 10, 7)), cand('a2', 1, actors=(JP,), day=date(2025, 10, 10))]\n"
+        "print([sorted(g) for g in groups(events(*rows))])\n")
+    outputs = {subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(8)}
+    assert outputs == {"[[('a0', 1), ('a2', 1)], [('a1', 1)]]\n"}  # parties in name order: JP before US
