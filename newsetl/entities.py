@@ -217,6 +217,8 @@ class Extractor:
         titled = {(m.start, m.end) for m in people
                   if m.entity_id or (not m.name.endswith(_NOT_PERSON_TAILS)
                                      and (_person_shaped(m.name) or self._all_proper(sent, m.start, m.end)))}
+        # the model's span is exactly that name: a person, whatever type the model gives it ('저우샤오밍 중국 총리')
+        crf = [(c[0], c[1], "PS", *c[3:]) if c[2] != "PS" and (c[0], c[1]) in titled else c for c in crf]
         # the model stops inside a word kiwi cut oddly ('에밀리 하트' + 웰 차관): the titled name is the whole
         crf = [next(((a, b, *c[2:]) for a, b in titled if a == c[0] and c[1] < b and " " not in text[c[1]:b]), c)
                if c[2] == "PS" else c for c in crf]
@@ -301,6 +303,12 @@ class Extractor:
             self._readings[key] = reading
         tokinfo, gazetteer, specials, crf = reading
         return tokinfo, list(gazetteer), list(specials), list(crf)
+
+    def _run_together_name(self, sent: Sentence, s: int, e: int, name: str) -> bool:
+        """'저우샤오밍', '응우옌떤롱': a foreign name written as one word of five or six syllables, which kiwi
+        reads as one proper noun, and which no organization's or place's ending closes."""
+        return bool(re.fullmatch(r"[가-힣]{5,6}", name)) and not name.endswith(_NOT_PERSON_TAILS) \
+            and not _org_named(name) and self._all_proper(sent, s, e)
 
     @staticmethod
     def _all_proper(sent: Sentence, s: int, e: int) -> bool:
@@ -547,7 +555,7 @@ class Extractor:
             lead = len(span) - len(span.lstrip("'\"‘’“”「『<《"))
             n0, span = n0 + lead, span[lead:]  # '뽀빠이 ...: the quote is not part of the name
             name = _clean(span)
-            if not _plausible_name(name, title.group(), known):
+            if not (_plausible_name(name, title.group(), known) or self._run_together_name(sent, n0, n1, name)):
                 continue
             if _org_named(name) or (name[-1] == title.group()[0] and name not in known):
                 continue  # 대우건설 사장, 유치원 원장: the organization the title heads, not a person

@@ -1,9 +1,10 @@
 """Statistical recognizer of person, organization and location names (KLUE's PS/OG/LC) in Korean sentences.
 
-A linear-chain CRF (python-crfsuite) labels kiwi morphemes BIO, using their forms, tags, shapes, word
-clusters of kiwi's language model, title and suffix cues and gazetteer matches as features. It finds the
-names no reference list has; newsetl.entities links what it finds. The weights (models_data/ner.crfsuite)
-and the clusters (models_data/ner_clusters.tsv) load on first use.
+A linear-chain CRF (python-crfsuite) labels kiwi morphemes BILOU, using their forms, tags, shapes, word
+clusters and contexts from kiwi's language model, title and suffix cues and gazetteer matches as features.
+It finds the names no reference list has; newsetl.entities links what it finds. The weights
+(models_data/ner.crfsuite), the clusters (ner_clusters.tsv) and the context basis (ner_context.tsv) load
+on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ MODEL_PATH = Path(__file__).resolve().parent / "models_data" / "ner.crfsuite"
 # Word clusters from kiwi's own language model (see scripts/train_ner.py --clusters): a name the training
 # sentences never had still shares a cluster with ones they had (부산 with 광주, 구글 with 네이버)
 CLUSTERS_PATH = MODEL_PATH.parent / "ner_clusters.tsv"
+# Fixed morphemes of kiwi's vocabulary (scripts/train_ner.py --clusters): a unit's context, as kiwi's own
+# language model embeds it, is described by the few of these it is nearest to. The slot a name fills
+# ('... 에 따르면 X는', '주자 X를') shows what it is even when the name itself is new.
+CONTEXT_PATH = MODEL_PATH.parent / "ner_context.tsv"
+CONTEXT_NEAREST = 3
 LABELS = ("PS", "OG", "LC")
 
 # KLUE tags a surname with 씨/모/군/양 as a person (<박:PS>씨); these units mark that context.
@@ -43,6 +49,8 @@ _lock = threading.Lock()
 _tagger = None
 _tagger_key = None
 _clusters: dict[tuple[str, str] | str, tuple[str, str]] | None = None
+_context: tuple | None = None
+_context_cache: dict[tuple[int, ...], tuple[str, ...]] = {}
 
 
 def clusters() -> dict[tuple[str, str] | str, tuple[str, str]]:
@@ -59,6 +67,74 @@ def clusters() -> dict[tuple[str, str] | str, tuple[str, str]]:
                         table.setdefault(form, (coarse, fine))
                 _clusters = table
     return _clusters
+
+
+def lm_vocabulary(k) -> int:
+    """How many of kiwi's morphemes (the first, most frequent ids) its language model has vectors for."""
+    lo, hi = 0, 1024
+    while k.most_similar_morphemes(hi, top_n=1):
+        lo, hi = hi, hi * 2
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if k.most_similar_morphemes(mid, top_n=1) else (lo, mid)
+    return lo + 1
+
+
+def context_model() -> tuple | None:
+    """(morpheme ids by (form, tag), basis ids), read on first use; None without the basis file.
+
+    Morphemes past the language model's vocabulary, and unknown ones (a new name), stand as their bare tag.
+    """
+    global _context
+    if _context is None:
+        with _lock:
+            if _context is None:
+                if not CONTEXT_PATH.exists():
+                    _context = ()
+                else:
+                    from newsetl.nlp import kiwi
+
+                    k = kiwi()
+                    ids: dict[tuple[str, str], int] = {}
+                    for i in range(lm_vocabulary(k)):
+                        m = k.morpheme(i)
+                        ids.setdefault((m.form, str(m.tag)), i)  # ids below 60 are the bare tags ('', NNP)
+                    basis = [ids[(form, tag)] for form, tag in
+                             (line.split("\t") for line in CONTEXT_PATH.read_text(encoding="utf-8").splitlines())]
+                    _context = (ids, tuple(basis))
+    return _context or None
+
+
+def _contexts(us: list[Unit]) -> list[tuple[str, ...]]:
+    """Per unit, the basis morphemes nearest to three contexts in kiwi's language model: the unit after the
+    two before it (cxa), the three before it without it (cxb: the slot), and the unit between its neighbours
+    (cxn)."""
+    model = context_model()
+    if not model:
+        return [()] * len(us)
+    from newsetl.nlp import kiwi
+
+    ids, basis = model
+    sim = kiwi().context_similarity  # the process's analyzer, not a reference that outlives nlp.release()
+    seq = [ids.get((u.text, u.tag)) or ids.get(("", u.tag), 0) for u in us]
+    cache = _context_cache
+    out = []
+    for i in range(len(us)):
+        f: list[str] = []
+        for name, ctx in (("cxa=", seq[max(0, i - 2):i + 1]), ("cxb=", seq[max(0, i - 3):i]),
+                          ("cxn=", seq[max(0, i - 1):i + 2])):
+            if not ctx:
+                continue
+            key = tuple(ctx)
+            near = cache.get(key)
+            if near is None:
+                sims = [sim(ctx, [b]) for b in basis]
+                near = tuple(str(j) for j in sorted(range(len(sims)), key=lambda j: -sims[j])[:CONTEXT_NEAREST])
+                if len(cache) < 100_000:  # bounded: ~30 MB
+                    cache[key] = near
+            f += [name + j for j in near]
+        out.append(tuple(f))
+    return out
 
 
 def _cluster_of(table: dict, form: str, tag: str) -> tuple[str, str] | None:
@@ -152,6 +228,8 @@ def _static(w: str, t: str, surnames: frozenset[str]) -> tuple[str, ...]:
         f += ("s2=" + w[-2:], "p2=" + w[:2])
     if len(w) > 2:
         f += ("s3=" + w[-3:], "p3=" + w[:3])
+    if len(w) == 3:
+        f.append("m1=" + w[1])  # the middle syllable, a given name's first ('장성택')
     if "가" <= w[0] <= "힣":
         if len(w) == 1 and w in surnames:
             f += ("sur1", "sur1|" + t)
@@ -204,6 +282,7 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
     G = ["<s>", *gaz, "</s>"]
     # the noun stem of each eojeol (its units before the first particle or ending): '남양주경찰서'
     stem_of = [""] * n
+    name_of: list[tuple[str, ...]] = [()] * n
     i = 0
     while i < n:
         hi = last_of[i]
@@ -213,6 +292,14 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
         stem = "".join(words[i:k])
         for j in range(i, hi + 1):
             stem_of[j] = stem
+        if k > i and 2 <= len(stem) <= 4 and stem[0] in surnames and all("가" <= c <= "힣" for c in stem):
+            # a stem shaped like a Korean name, however kiwi cut it (이/MM 건/NNG 범/NNG): its given-name
+            # syllables and what follows it
+            size = str(len(stem))
+            cue = ("kn" + size, "kn|" + size + "|" + (tags[k] if k <= hi else "-"), "kn|nu=" + str(k - i),
+                   *("gn=" + c for c in stem[1:]))
+            for j in range(i, k):
+                name_of[j] = cue
         i = hi + 1
     quoted = [False] * n
     inside = False
@@ -243,11 +330,14 @@ def features(text: str, us: list[Unit], gaz: list[str], surnames: frozenset[str]
         i = hi + 1
     # a sports report: KLUE reads a country there as its team (<한국:OG>이 승점 4), elsewhere as a place
     sport = "sp|" if not SPORT_WORDS.isdisjoint(words) else ""
+    contexts = _contexts(us)
     feats: list[list[str]] = []
     for i in range(n):
         w, t, g = words[i], tags[i], gaz[i]
         pw, pt, nw, nt = W[i + 1], T[i + 1], W[i + 3], T[i + 3]
         f = list(_static(w, t, surnames))
+        f += name_of[i]
+        f += contexts[i]
         f += (
             "pw=" + pw, "pt=" + pt, "nw=" + nw, "nt=" + nt, "ppt=" + T[i], "nnt=" + T[i + 4],
             "pt|t=" + pt + "|" + t, "t|nt=" + t + "|" + nt, "pw|w=" + pw + "|" + w, "w|nw=" + w + "|" + nw,

@@ -8,8 +8,9 @@ Deterministic: folds by line index, seeded swaps, fixed trainer settings.
     uv run python scripts/train_ner.py [--data ../shared/data/klue-ner/wikitree_dev.jsonl] [--folds 5] [--no-write]
                                        [--crf-only] [--augment N] [--dump cv.jsonl] [--clusters]
 
-The word clusters the features use (newsetl/models_data/ner_clusters.tsv) come from kiwi's language model,
-not from KLUE; --clusters rebuilds them before training.
+The word clusters the features use (newsetl/models_data/ner_clusters.tsv) and the morphemes that describe a
+unit's context (ner_context.tsv) come from kiwi's language model, not from KLUE; --clusters rebuilds both
+before training.
 """
 
 from __future__ import annotations
@@ -125,15 +126,9 @@ def build_clusters(path: Path, basis_size: int = 384, sizes: tuple[int, int] = (
     from newsetl.nlp import kiwi
 
     k = kiwi()
-    # the language model knows the first morphemes of the dictionary (the frequent ones); find where they end
-    lo, hi = 0, 1024
-    while k.most_similar_morphemes(hi, top_n=1):
-        lo, hi = hi, hi * 2
-    while lo + 1 < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if k.most_similar_morphemes(mid, top_n=1) else (lo, mid)
     ids, forms = [], []
-    for i in range(lo + 1):
+    # the language model knows the first morphemes of the dictionary (the frequent ones)
+    for i in range(ner.lm_vocabulary(k)):
         m = k.morpheme(i)
         if str(m.tag) in ("NNP", "NNG") and m.form and " " not in m.form:
             ids.append(i)
@@ -162,6 +157,22 @@ def build_clusters(path: Path, basis_size: int = 384, sizes: tuple[int, int] = (
     path.write_text("".join(f"{f}\t{t}\t{a}\t{b}\n" for (f, t), a, b in zip(forms, coarse, fine, strict=True)),
                     encoding="utf-8")
     return len(forms)
+
+
+def build_context_basis(path: Path, size: int = 64) -> int:
+    """Write `form, tag` lines of a fixed random set of frequent morphemes (nouns, verbs, adverbs, particles):
+    ner.py describes a unit's context by the few of them nearest to it in kiwi's language model. Seeded, so
+    the same kiwi model gives the same file; taken from kiwi, not from KLUE."""
+    import numpy as np
+
+    from newsetl.nlp import kiwi
+
+    k = kiwi()
+    kinds = ("NNG", "NNP", "VV", "JKB", "JKS", "JX", "NNB", "MAG")
+    pool = [i for i in range(100, 15_000) if str(k.morpheme(i).tag) in kinds]
+    basis = sorted(np.random.default_rng(0).choice(pool, size, replace=False).tolist())
+    path.write_text("".join(f"{k.morpheme(i).form}\t{k.morpheme(i).tag}\n" for i in basis), encoding="utf-8")
+    return len(basis)
 
 
 def train(pairs: list[tuple[list, list[str]]], path: Path, params: dict) -> None:
@@ -203,10 +214,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--c2", type=float, default=PARAMS["c2"])
     parser.add_argument("--dump", type=Path, help="write each line's gold, CRF and extractor spans (JSON lines)")
     parser.add_argument("--clusters", action="store_true",
-                        help=f"rebuild the word clusters ({ner.CLUSTERS_PATH.name}) from kiwi's language model first")
+                        help=f"rebuild the word clusters ({ner.CLUSTERS_PATH.name}) and the context basis "
+                             f"({ner.CONTEXT_PATH.name}) from kiwi's language model first")
     args = parser.parse_args(argv)
     if args.clusters:
         print(f"wrote {ner.CLUSTERS_PATH} ({build_clusters(ner.CLUSTERS_PATH)} nouns)")
+        print(f"wrote {ner.CONTEXT_PATH} ({build_context_basis(ner.CONTEXT_PATH)} morphemes)")
     params = {**PARAMS, "c1": args.c1, "c2": args.c2}
     if not args.data.exists():
         sys.exit(f"{args.data}: no such file (KLUE-NER sentences live in ../shared/data/klue-ner)")

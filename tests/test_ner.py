@@ -128,3 +128,30 @@ def test_a_listed_country_carries_its_particle_and_predicate():
     us = ner.units(text, tokens)
     f = ner.features(text, us, ["B-CT"] + ["O"] * (len(us) - 1), SURNAMES)
     assert "CT|ej=이" in f[0] and "CT|vp=발표" in f[0] and "vp=발표" in f[0]
+
+
+def test_a_name_shaped_stem_gives_its_given_name_syllables_however_kiwi_cut_it():
+    # kiwi reads an unknown name as 이/MM 건/NNG 범/NNG: the stem before the particle is still name-shaped
+    text = "이건범 대표가"
+    us = ner.units(text, [(0, 1, "MM"), (1, 2, "NNG"), (2, 3, "NNG"), (4, 6, "NNG"), (6, 7, "JKS")])
+    f = ner.features(text, us, ["O"] * len(us), SURNAMES)
+    for i in range(3):
+        assert {"kn3", "kn|nu=3", "gn=건", "gn=범"} <= set(f[i])
+    assert not any(x.startswith(("kn", "gn=")) for x in f[3])
+    whole = ner.features("장성택을", ner.units("장성택을", [(0, 3, "NNP"), (3, 4, "JKO")]), ["O", "O"], SURNAMES)
+    assert {"kn3", "kn|3|JKO", "gn=성", "gn=택", "m1=성"} <= set(whole[0])
+
+
+def test_contexts_from_kiwis_language_model_place_a_city_apart_from_a_company():
+    # the particle after a name is described by the nearest basis morphemes of its context in kiwi's
+    # language model: after 부산 and after 광주 the same, after 구글 not
+    basis = ner.CONTEXT_PATH.read_text(encoding="utf-8").splitlines()
+    assert len(basis) == 64 and all(len(line.split("\t")) == 2 for line in basis)
+
+    def context_of_particle(name: str) -> set[str]:
+        text = name + "에서 열렸다"
+        us = ner.units(text, [(0, 2, "NNP"), (2, 4, "JKB"), (5, 7, "VV"), (7, 8, "EF")])
+        return {x for x in ner.features(text, us, ["O"] * len(us), SURNAMES)[1] if x.startswith("cxa=")}
+
+    busan, gwangju, google = (context_of_particle(n) for n in ("부산", "광주", "구글"))
+    assert len(busan) == 3 and busan == gwangju and busan != google
