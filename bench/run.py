@@ -4,7 +4,8 @@ Usage (from the project root):
     uv run python bench/run.py --articles 10000 [--workdir /tmp/newsetl-bench] [--task-runner local|dask]
 
 Generates a corpus with ../shared/corpus/make_corpus.py (cached in the workdir), runs
-`newsetl run` as a user would (a subprocess), and reports per stage and in total:
+`newsetl run` as a user would (a subprocess), then (local runner) a 1%-new run in a resident
+`newsetl watch` process, and reports per stage and in total:
 seconds, articles/s, characters/s and peak RSS (of the run's largest process, and of all its
 processes together: analysis workers and the run's Prefect server); then kiwipiepy's own tokenize throughput
 on the same cleaned bodies, on the same cores, as the reference ratio. Prints a table
@@ -17,7 +18,9 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -70,10 +73,10 @@ def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, int, str]:
     return wall, int(peak_file.read_text()) * 1024, together[0], stderr[-2000:]
 
 
-def _sample_tree(proc: subprocess.Popen, peak: list[int]) -> None:
-    """The largest sum of RSS over `proc` and its descendants, until it ends (Linux /proc)."""
+def _sample_tree(proc: subprocess.Popen, peak: list[int], stop: threading.Event | None = None) -> None:
+    """The largest sum of RSS over `proc` and its descendants, until it ends or `stop` is set (Linux /proc)."""
     page = os.sysconf("SC_PAGE_SIZE")
-    while proc.poll() is None:
+    while proc.poll() is None and not (stop and stop.is_set()):
         children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -130,19 +133,77 @@ def kiwi_reference(db: Path, workers: int) -> dict:
             "distinct_chars": distinct_chars, "distinct_seconds_at_same_rate": round(distinct_chars / (chars / seconds), 2)}
 
 
-def add_new_articles(raw: Path, extra_corpus: Path, share: float, seed: int) -> int:
-    """Copy `share` of the base corpus size worth of files from another corpus into raw/new/."""
-    base_files = sum(1 for p in raw.rglob("*") if p.is_file() and p.parent.name != "new")
+NEW_FOLDERS = ("new", "new-resident")
+
+
+def add_new_articles(raw: Path, extra_corpus: Path, share: float, seed: int, folder: str = "new") -> int:
+    """Copy `share` of the base corpus size worth of files from another corpus into raw/<folder>/."""
+    base_files = sum(1 for p in raw.rglob("*") if p.is_file() and p.parent.name not in NEW_FOLDERS)
     candidates = sorted(p for p in (extra_corpus / "raw" / "txt").rglob("*.txt"))
     random.Random(seed).shuffle(candidates)
     chosen = candidates[: max(1, int(base_files * share))]
-    target = raw / "new"
+    target = raw / folder
     if target.exists():
         shutil.rmtree(target)
     target.mkdir()
     for i, path in enumerate(chosen):
         shutil.copy(path, target / f"new_{i:05d}_{path.name}")
     return len(chosen)
+
+
+def resident_run(args: list[str], raw: Path, extra: Path, seed: int, workdir: Path) -> dict:
+    """A run with 1% new articles in a resident `newsetl watch` process (looking every 0.5 s): started on
+    the warehouse as the cold runs left it, it runs once (nothing new), then 1% new files from `extra` land.
+    Wall: from its noticing them to its summary line, as watch reports it; latency: from the files landing."""
+    log = workdir / "watch.log"
+    proc = subprocess.Popen([sys.executable, "-m", "newsetl.cli", "watch", *args, "--every", "0.5"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True,
+                            env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    try:
+        _watch_line(proc, log, 0)
+        time.sleep(5)  # its analyzer and Great Expectations load after that run, as they would between runs
+        together, stop = [0], threading.Event()
+        sampler = threading.Thread(target=_sample_tree, args=(proc, together, stop), daemon=True)
+        sampler.start()
+        landed = time.perf_counter()
+        files = add_new_articles(raw, extra, 0.01, seed, folder=NEW_FOLDERS[1])
+        seconds = _watch_line(proc, log, 1)
+        latency = time.perf_counter() - landed
+        stop.set()
+        sampler.join()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+    return {"new_files": files, "wall_s": seconds, "latency_s": round(latency, 2),
+            "peak_rss_all_processes_mb": round(together[0] / 2**20)}
+
+
+def _watch_line(proc: subprocess.Popen, log: Path, index: int, timeout: float = 600) -> float:
+    """Seconds of the watch's `index`-th run, from its summary line, once it is written."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = re.findall(r"^run \S+: (\w+), .*, ([\d.]+) s$", log.read_text(errors="replace"), re.M)
+        if len(runs) > index:
+            if runs[index][0] != "success":
+                sys.exit(f"newsetl watch: run {index + 1} ended {runs[index][0]}:\n{log.read_text()[-3000:]}")
+            return float(runs[index][1])
+        if proc.poll() is not None:
+            sys.exit(f"newsetl watch stopped ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    sys.exit(f"newsetl watch: no run {index + 1} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def describe(db: Path, wall: float, rss_mb, together: int) -> dict:
+    """A run's figures: its stages from the warehouse, its wall time, rates and memory."""
+    info = stages(db)
+    info.update(wall_s=round(wall, 2), peak_rss_mb=rss_mb, peak_rss_all_processes_mb=round(together / 2**20),
+                articles_per_s=round(info["articles_total"] / wall, 1), chars_per_s=round(info["chars_total"] / wall))
+    info["per_stage"] = {stage: {"seconds": info[stage],
+                                 "articles_per_s": round(info["articles_total"] / info[stage]) if info[stage] else None,
+                                 "chars_per_s": round(info["chars_total"] / info[stage]) if info[stage] else None,
+                                 "peak_rss_mb_at_end": info["stage_peak_rss_mb"].get(stage)}
+                         for stage in ("ingest", "models", "validate", "report", "publish") if stage in info}
+    return info
 
 
 def main() -> None:
@@ -156,33 +217,31 @@ def main() -> None:
     workers = os.cpu_count() or 1
     a.workdir.mkdir(parents=True, exist_ok=True)
     raw = generate(a.workdir / f"corpus-{a.articles}-s{a.seed}", a.articles, a.seed)
-    new_dir = raw / "new"
-    if new_dir.exists():
-        shutil.rmtree(new_dir)
+    for folder in NEW_FOLDERS:
+        if (raw / folder).exists():
+            shutil.rmtree(raw / folder)
     db = a.workdir / f"bench-{a.articles}.duckdb"
     if not a.keep_db:
         for stale in a.workdir.glob(f"bench-{a.articles}*"):
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     common = ["--source", str(raw), "--db", str(db), "--task-runner", a.task_runner]
     results = {"articles": a.articles, "cpus": workers, "task_runner": a.task_runner, "runs": {}}
+    extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100).parent
     for label, prepare in (("first", None), ("no_new_input", None), ("one_percent_new", "new")):
         if prepare == "new":
-            extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100)
-            results["new_files"] = add_new_articles(raw, extra.parent, 0.01, a.seed)
+            results["new_files"] = add_new_articles(raw, extra, 0.01, a.seed)
         wall, rss, together, _ = run_newsetl(common, a.workdir)
-        info = stages(db)
-        info.update(wall_s=round(wall, 2), peak_rss_mb=round(rss / 2**20), peak_rss_all_processes_mb=round(together / 2**20),
-                    articles_per_s=round(info["articles_total"] / wall, 1),
-                    chars_per_s=round(info["chars_total"] / wall))
-        info["per_stage"] = {stage: {"seconds": info[stage],
-                                     "articles_per_s": round(info["articles_total"] / info[stage]) if info[stage] else None,
-                                     "chars_per_s": round(info["chars_total"] / info[stage]) if info[stage] else None,
-                                     "peak_rss_mb_at_end": info["stage_peak_rss_mb"].get(stage)}
-                             for stage in ("ingest", "models", "validate", "report", "publish") if stage in info}
-        results["runs"][label] = info
+        results["runs"][label] = describe(db, wall, round(rss / 2**20), together)
         print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together / 2**20:.0f} MB)",
               file=sys.stderr)
     results["kiwi_tokenize"] = kiwi_reference(db, workers)
+    if a.task_runner == "local":  # after the reference, which reads the articles of the cold runs only
+        extra = generate(a.workdir / f"corpus-extra-s{a.seed + 200}", max(200, a.articles // 50), a.seed + 200).parent
+        resident = resident_run(["--source", str(raw), "--db", str(db)], raw, extra, a.seed, a.workdir)
+        info = describe(db, resident["wall_s"], "-", resident["peak_rss_all_processes_mb"] * 2**20)
+        results["runs"]["one_percent_new_resident"] = {**info, **resident}
+        print(f"one_percent_new_resident: {resident['wall_s']:.1f} s ({resident['latency_s']:.1f} s after the files "
+              f"landed), all its processes {resident['peak_rss_all_processes_mb']} MB", file=sys.stderr)
     first = results["runs"]["first"]
     results["ratios"] = {
         "first_vs_kiwi": round(first["wall_s"] / results["kiwi_tokenize"]["seconds"], 2),
@@ -192,16 +251,19 @@ def main() -> None:
         "no_new_vs_first": round(results["runs"]["no_new_input"]["wall_s"] / first["wall_s"], 3),
         "one_percent_vs_first": round(results["runs"]["one_percent_new"]["wall_s"] / first["wall_s"], 3),
     }
+    if "one_percent_new_resident" in results["runs"]:
+        results["ratios"]["one_percent_resident_vs_first"] = round(
+            results["runs"]["one_percent_new_resident"]["wall_s"] / first["wall_s"], 3)
     out = ROOT / "bench" / "results" / f"run-{a.articles}-{a.task_runner}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\n{'run':<18}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}{'all MB':>9}")
+    print(f"\n{'run':<26}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}{'all MB':>9}")
     for label, info in results["runs"].items():
-        print(f"{label:<18}{info['wall_s']:>9}{info['articles_per_s']:>9}{info['chars_per_s']:>11}{info['peak_rss_mb']:>9}"
+        print(f"{label:<26}{info['wall_s']:>9}{info['articles_per_s']:>9}{info['chars_per_s']:>11}{info['peak_rss_mb']:>9}"
               f"{info['peak_rss_all_processes_mb']:>9}")
         stage_line = ", ".join(f"{k} {v}s" for k, v in info.items() if k in ("startup", "ingest", "models", "validate",
                                                                              "report", "publish"))
-        print(f"{'':<18}{stage_line}")
+        print(f"{'':<26}{stage_line}")
     k = results["kiwi_tokenize"]
     print(f"kiwi tokenize alone: {k['seconds']} s for {k['chars']} chars ({k['chars_per_s']} chars/s, {workers} threads)")
     print("ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -69,6 +70,8 @@ class LocalWorkers:
 
     def __init__(self, workers: int, reference_dir: str) -> None:
         self.workers = max(1, workers)
+        self.reference_dir, self.loaded = reference_dir, reference_state(reference_dir)
+        self.lost = False
         # spawn, not fork: this process runs threads (Prefect's, DuckDB's) that a fork would copy mid-lock
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker, initargs=(reference_dir,))
@@ -79,13 +82,33 @@ class LocalWorkers:
         try:
             return list(self._pool.map(fn, batches))
         except BrokenProcessPool:
+            self.lost = True
             raise WorkerLost("an analysis worker process stopped abruptly (killed, or out of memory?)") from None
+
+    def fit(self) -> bool:
+        """Whether the pool can serve another run: no worker lost, and the reference data unchanged since its
+        analyzers loaded it (`newsetl entities promote` changes it)."""
+        return not self.lost and reference_state(self.reference_dir) == self.loaded
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def reference_state(reference_dir: str) -> str:
+    """Names, sizes and modification times of the reference files an analyzer loads."""
+    root = Path(reference_dir)
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def _start_worker(reference_dir: str) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the run and then its workers, which
+    # would otherwise each print a KeyboardInterrupt traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["NEWSETL_KIWI_THREADS"] = "1"
     _extractor(reference_dir)
     list(nlp.kiwi().tokenize(["준비."]))  # kiwi sets itself up on first use (~1.7 s)

@@ -83,6 +83,19 @@ def iter_files(sources: list[Path]) -> Iterator[Path]:
                 yield path
 
 
+def sources_state(sources: list[Path]) -> str:
+    """Every source file's path, size and modification time, hashed: while it stays the same, `ingest` would
+    find every file unchanged (what `newsetl watch` looks at between runs; ~30 ms for 10,000 files)."""
+    digest = hashlib.sha256()
+    for path in iter_files(sources):
+        try:
+            st = path.stat()
+        except OSError:  # gone since it was listed: the next look sees it gone
+            continue
+        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def article_id(path: str, record: int | None, content_sha: str, version: int | None = None) -> str:
     """Stable id of one content at one address; `version` salts a content that returns to its address."""
     salt = "" if version is None else f"\x1fv{version}"

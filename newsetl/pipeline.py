@@ -117,16 +117,39 @@ def build_step(settings: Settings, run_id: str, names: list[str], map_batches=No
 
 _local_workers: LocalWorkers | None = None
 TEXTS_PER_WORKER = 1000  # a worker analyses ~150 texts/s; loading its analyzer costs ~4 s of CPU
+# Resident mode (`newsetl watch`): one worker stays loaded between runs; a one-run process keeps none
+_resident = False
+_warm: LocalWorkers | None = None
+
+
+def keep_analysis_warm(settings: Settings) -> None:
+    """Resident mode (called between runs): one analysis worker stays loaded (~0.5 GB) for the next run, so
+    a run with a few new articles does not wait ~2.5 s for its analyzer. A missing or stale one starts now
+    and loads while the process waits."""
+    global _resident, _warm
+    _resident = True
+    if _warm is not None and not _warm.fit():
+        _warm.close()
+        _warm = None
+    if _warm is None:
+        _warm = LocalWorkers(1, str(settings.reference_dir))
 
 
 def start_local_analysis(settings: Settings, texts: int | None = None) -> None:
     """Start the analysis worker processes (see analysis.LocalWorkers) now, so that they load their
     analyzers while this process cleans and deduplicates the new articles: one per core, or fewer
-    when only a few `texts` are new (84 new articles do not repay a second analyzer's loading)."""
-    global _local_workers
+    when only a few `texts` are new (84 new articles do not repay a second analyzer's loading).
+    A resident process's loaded worker serves when one is enough."""
+    global _local_workers, _warm
     if _local_workers is None:
         workers = settings.workers if texts is None else min(settings.workers, -(-texts // TEXTS_PER_WORKER))
-        _local_workers = LocalWorkers(workers, str(settings.reference_dir))
+        if _warm is not None and (workers > 1 or not _warm.fit()):
+            _warm.close()  # more workers wanted, or an unfit one: its memory goes before theirs comes
+            _warm = None
+        if _warm is not None:
+            _local_workers, _warm = _warm, None
+        else:
+            _local_workers = LocalWorkers(workers, str(settings.reference_dir))
 
 
 def map_on_local_workers(settings: Settings) -> Callable[[Callable, list], list]:
@@ -139,11 +162,24 @@ def map_on_local_workers(settings: Settings) -> Callable[[Callable, list], list]
 
 
 def stop_local_analysis() -> None:
-    """Stop the analysis workers: their analyzers' memory goes with them."""
-    global _local_workers
+    """Stop the analysis workers: their analyzers' memory goes with them. A resident process keeps a
+    run's single worker loaded for the next run."""
+    global _local_workers, _warm
     if _local_workers is not None:
         workers, _local_workers = _local_workers, None
-        workers.close()
+        if _resident and _warm is None and workers.workers == 1 and not workers.lost:
+            _warm = workers
+        else:
+            workers.close()
+
+
+def stop_resident_analysis() -> None:
+    """Leave resident mode: the loaded worker stops."""
+    global _resident, _warm
+    _resident = False
+    if _warm is not None:
+        _warm.close()
+        _warm = None
 
 
 def judge(summary: RunSummary, results: list[checks.CheckResult]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,3 +100,40 @@ def test_serve_fires_a_scheduled_run_and_stops_its_server(tmp_path):
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
     assert not healthy(api), "serve left its Prefect server running"
+
+
+def _wait_for(log: Path, proc: subprocess.Popen, pattern: str, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if re.search(pattern, log.read_text(errors="replace")):
+            return
+        assert proc.poll() is None, log.read_text(errors="replace")
+        time.sleep(0.5)
+    raise AssertionError(f"no {pattern!r} within {seconds} s:\n" + log.read_text(errors="replace"))
+
+
+def test_watch_runs_when_a_file_lands_and_only_then(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(ROOT / "seeds" / "articles", landing)
+    db = tmp_path / "w" / "newsetl.duckdb"
+    log = tmp_path / "watch.log"
+    proc = _start("watch", "--source", str(landing), "--db", str(db), "--every", "0.5", log=log)
+    try:
+        _wait_for(log, proc, r"run \S+: success, 5 new articles, 0 quarantined, .*, published")
+        assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+        time.sleep(3)  # six looks at unchanged sources: no run
+        assert query(db, "select count(*) from audit.pipeline_runs") == [(1,)]
+
+        article = next(landing.glob("001_*.txt")).read_text(encoding="utf-8")
+        (landing / "late.txt").write_text(article.replace("반도체", "이차전지"), encoding="utf-8")
+        (landing / "broken.json").write_text("{not json", encoding="utf-8")
+        _wait_for(log, proc, r"run \S+: success, 1 new articles, 1 quarantined, .*, published")
+        assert query(db, "select count(*) from marts.dim_article") == [(6,)]
+        assert query(db, "select count(*) from raw.quarantine") == [(1,)]
+        assert query(db, "select count(*) from audit.pipeline_runs where status = 'success'") == [(2,)]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+    text = log.read_text(errors="replace")
+    assert proc.returncode == 0, text
+    assert text.rstrip().endswith("stopped") and "Traceback" not in text

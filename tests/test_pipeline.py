@@ -197,3 +197,52 @@ def test_a_worker_that_dies_fails_the_analysis_in_one_readable_line():
             workers.map(os._exit, [3])  # the worker process exits mid-batch, as when killed
     finally:
         workers.close()
+
+
+def _worker_pid(_batch) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cannot_serve(tmp_path):
+    # `newsetl watch`: the worker of a run with a few new articles is the one loaded before it
+    import os
+    import shutil
+
+    from newsetl import pipeline as steps
+
+    reference = tmp_path / "reference"
+    shutil.copytree(Settings().reference_dir, reference)
+    settings = Settings().with_(reference_dir=reference, workers=2)
+
+    def pid_of_run(texts: int) -> int:
+        steps.start_local_analysis(settings, texts=texts)
+        return steps.map_on_local_workers(settings)(_worker_pid, [None])[0]
+
+    try:
+        steps.keep_analysis_warm(settings)
+        first = pid_of_run(84)
+        steps.stop_local_analysis()
+        steps.keep_analysis_warm(settings)
+        assert pid_of_run(84) == first  # the next run's worker: the same process, its analyzer loaded
+        steps.stop_local_analysis()
+
+        # the reference data changed (`newsetl entities promote`): a worker that read the old one goes
+        os.utime(reference / "organizations.csv", ns=(0, 10**18))
+        steps.keep_analysis_warm(settings)
+        second = pid_of_run(84)
+        assert second != first
+        steps.stop_local_analysis()
+
+        # many new articles want a worker per core: the single loaded one makes way for them
+        steps.keep_analysis_warm(settings)
+        steps.start_local_analysis(settings, texts=5000)
+        assert steps._local_workers.workers == 2
+        assert second not in steps.map_on_local_workers(settings)(_worker_pid, [None] * 4)
+        steps.stop_local_analysis()
+        assert steps._warm is None  # two workers are not kept; the next look at the sources loads one
+    finally:
+        steps.stop_local_analysis()
+        steps.stop_resident_analysis()
+    assert steps._warm is None and steps._local_workers is None
