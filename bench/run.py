@@ -112,16 +112,21 @@ def stages(db: Path) -> dict:
     return out
 
 
-def kiwi_reference(db: Path, workers: int) -> dict:
-    """kiwipiepy tokenize alone on every ingested article's text (title + cleaned body, duplicates
-    included: what a pipeline without deduplication would analyse), same cores."""
-    from kiwipiepy import Kiwi
-
+def reference_texts(db: Path) -> tuple[list[str], int]:
+    """Every ingested article's text (title + cleaned body, duplicates included: what a pipeline without
+    deduplication would analyse), and the characters of the distinct texts among them."""
     with duckdb.connect(str(db), read_only=True) as con:
         texts = [r[0] for r in con.execute("select analysed_text from intermediate.int_articles__deduplicated").fetchall()]
         distinct_chars = con.execute("select coalesce(sum(length(analysed_text)), 0) from (select distinct text_sha, "
                                      "analysed_text from intermediate.int_articles__deduplicated "
                                      "where duplicate_of is null)").fetchall()[0][0]
+    return texts, distinct_chars
+
+
+def kiwi_reference(texts: list[str], distinct_chars: int, workers: int) -> dict:
+    """kiwipiepy tokenize alone on the reference texts, same cores."""
+    from kiwipiepy import Kiwi
+
     kiwi = Kiwi(num_workers=workers)
     kiwi.tokenize("warm up")
     started = time.perf_counter()
@@ -234,14 +239,16 @@ def main() -> None:
         results["runs"][label] = describe(db, wall, round(rss / 2**20), together)
         print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together / 2**20:.0f} MB)",
               file=sys.stderr)
-    results["kiwi_tokenize"] = kiwi_reference(db, workers)
-    if a.task_runner == "local":  # after the reference, which reads the articles of the cold runs only
+    texts = reference_texts(db)  # the cold runs' articles, before the resident run adds its own
+    if a.task_runner == "local":  # right after the cold 1% run, on a machine in the same state
         extra = generate(a.workdir / f"corpus-extra-s{a.seed + 200}", max(200, a.articles // 50), a.seed + 200).parent
         resident = resident_run(["--source", str(raw), "--db", str(db)], raw, extra, a.seed, a.workdir)
         info = describe(db, resident["wall_s"], "-", resident["peak_rss_all_processes_mb"] * 2**20)
         results["runs"]["one_percent_new_resident"] = {**info, **resident}
         print(f"one_percent_new_resident: {resident['wall_s']:.1f} s ({resident['latency_s']:.1f} s after the files "
               f"landed), all its processes {resident['peak_rss_all_processes_mb']} MB", file=sys.stderr)
+    results["kiwi_tokenize"] = kiwi_reference(*texts, workers)
+    del texts
     first = results["runs"]["first"]
     results["ratios"] = {
         "first_vs_kiwi": round(first["wall_s"] / results["kiwi_tokenize"]["seconds"], 2),

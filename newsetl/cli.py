@@ -585,7 +585,7 @@ def watch(
     every: Annotated[float, typer.Option("--every", min=0.1, help="Seconds between looks at the sources.")] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:
-    """Run the pipeline whenever the sources change, in one resident process, until stopped (Ctrl-C).
+    """Run the pipeline whenever the sources change, in one resident process, until stopped (Ctrl-C or SIGTERM).
 
     Each look compares the sources' file names, sizes and modification times with the last run's:
     nothing changed, no run. The process keeps what every `newsetl run` loads again: the Prefect
@@ -600,9 +600,11 @@ def watch(
 
         newsetl watch --every 60
     """
+    import signal
     import time
 
     _quiet_prefect(verbose)
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # a service manager's stop: the same orderly end
     settings = _settings(db)
     if source:
         missing = [s for s in source if not s.exists()]
@@ -642,6 +644,10 @@ def watch(
         err.print("stopped")
     finally:
         steps.stop_resident_analysis()
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _watched_run(settings: Settings) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from newsetl import warehouse
 from newsetl.config import Settings
-from newsetl.ingest import SourceError, ingest
+from newsetl.ingest import SourceError, ingest, sources_state
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "articles"
 
@@ -134,3 +134,29 @@ def test_a_file_changed_back_is_a_new_version_and_reading_it_again_adds_nothing(
     rows = _rows(tmp_path / "w.duckdb", "select article_id, content_sha256, run_id from raw.articles order by ingested_at")
     assert [r[2] for r in rows] == ["r1", "r2", "r3"]
     assert rows[0][1] == rows[2][1] and rows[0][0] != rows[2][0]  # same bytes, another version: another id
+
+
+def test_the_sources_state_changes_exactly_when_ingest_would_read_something(tmp_path):
+    # what `newsetl watch` compares between runs
+    import os
+
+    landing = tmp_path / "landing"
+    (landing / "2025-10-29").mkdir(parents=True)
+    article = landing / "2025-10-29" / "a.txt"
+    article.write_text("제목\n\n본문입니다.", encoding="utf-8")
+    state = sources_state([landing])
+    assert sources_state([landing]) == state
+    (landing / ".partial.txt").write_text("쓰는 중", encoding="utf-8")  # hidden files are never read
+    assert sources_state([landing]) == state
+
+    os.utime(article, ns=(0, article.stat().st_mtime_ns + 10**9))  # rewritten, same size
+    touched = sources_state([landing])
+    assert touched != state
+    (landing / "2025-10-30").mkdir()
+    (landing / "2025-10-30" / "b.txt").write_text("새 기사", encoding="utf-8")
+    added = sources_state([landing])
+    assert added != touched
+    (landing / "2025-10-30" / "b.txt").unlink()
+    assert sources_state([landing]) == touched
+    with pytest.raises(SourceError, match="no such file or folder"):
+        sources_state([tmp_path / "gone"])

@@ -137,3 +137,19 @@ def test_watch_runs_when_a_file_lands_and_only_then(tmp_path):
     text = log.read_text(errors="replace")
     assert proc.returncode == 0, text
     assert text.rstrip().endswith("stopped") and "Traceback" not in text
+
+
+def test_watch_stopped_by_a_service_manager_ends_like_ctrl_c(tmp_path):
+    # systemd's default stop: SIGTERM to every process of the service (the watch, its worker, its server)
+    db = tmp_path / "w" / "newsetl.duckdb"
+    log = tmp_path / "watch.log"
+    proc = _start("watch", "--db", str(db), "--every", "0.5", log=log)
+    try:
+        _wait_for(log, proc, r"run \S+: success, 5 new articles")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+    text = log.read_text(errors="replace")
+    assert proc.returncode == 0, text
+    assert text.rstrip().endswith("stopped") and "Traceback" not in text
+    assert query(db, "select count(*) from marts.dim_article") == [(5,)]
