@@ -10,9 +10,11 @@ import hashlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,8 +77,9 @@ class LocalWorkers:
         # spawn, not fork: this process runs threads (Prefect's, DuckDB's) that a fork would copy mid-lock
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker, initargs=(reference_dir,))
-        for _ in range(self.workers):
-            self._pool.submit(os.getpid)  # starts each worker now, so that it loads its analyzer now
+        with _ctrl_c_ignored_by_new_processes():
+            for _ in range(self.workers):
+                self._pool.submit(os.getpid)  # starts each worker now, so that it loads its analyzer now
 
     def map(self, fn: Callable, batches: list) -> list:
         try:
@@ -105,10 +108,24 @@ def reference_state(reference_dir: str) -> str:
     return digest.hexdigest()[:16]
 
 
+@contextmanager
+def _ctrl_c_ignored_by_new_processes() -> Iterator[None]:
+    """Ctrl-C reaches the whole process group: the parent stops the run and then its workers, which would
+    otherwise each print a KeyboardInterrupt traceback. An ignored SIGINT survives exec, so a worker started
+    meanwhile ignores it from its first import on; this process ignores it only for those milliseconds.
+    (Signals can be set from the main thread only: elsewhere the worker's initializer does it, later.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _start_worker(reference_dir: str) -> None:
-    # Ctrl-C reaches the whole process group: the parent stops the run and then its workers, which
-    # would otherwise each print a KeyboardInterrupt traceback
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # see _ctrl_c_ignored_by_new_processes
     os.environ["NEWSETL_KIWI_THREADS"] = "1"
     _extractor(reference_dir)
     list(nlp.kiwi().tokenize(["준비."]))  # kiwi sets itself up on first use (~1.7 s)

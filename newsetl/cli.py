@@ -91,12 +91,7 @@ def run(
         _fail(f"--task-runner {task_runner}: use local or dask")
     if dask_address and task_runner != "dask":
         _fail("--dask-address needs --task-runner dask")
-    settings = _settings(db)
-    if source:
-        missing = [s for s in source if not s.exists()]
-        if missing:
-            _fail(f"{missing[0]}: no such file or folder")
-        settings = settings.with_(sources=tuple(source))
+    settings = _with_sources(_settings(db), source)
     settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
     from newsetl import warehouse
     from newsetl.prefect_server import ServerError, booting_prefect_api
@@ -121,6 +116,16 @@ def run(
         raise typer.Exit(2 if summary.failed_model is None else 1)
     if summary.status == "failed":
         raise typer.Exit(1)
+
+
+def _with_sources(settings: Settings, source: list[Path] | None) -> Settings:
+    """The settings reading `source` (when given) instead of the default sources; a missing one is exit 2."""
+    if not source:
+        return settings
+    missing = [s for s in source if not s.exists()]
+    if missing:
+        _fail(f"{missing[0]}: no such file or folder")
+    return settings.with_(sources=tuple(source))
 
 
 def _check_project(settings: Settings) -> None:
@@ -604,13 +609,10 @@ def watch(
     import time
 
     _quiet_prefect(verbose)
-    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # a service manager's stop: the same orderly end
-    settings = _settings(db)
-    if source:
-        missing = [s for s in source if not s.exists()]
-        if missing:
-            _fail(f"{missing[0]}: no such file or folder")
-        settings = settings.with_(sources=tuple(source))
+    stop = _StopRequests()
+    signal.signal(signal.SIGINT, stop.request)
+    signal.signal(signal.SIGTERM, stop.request)  # a service manager's stop: the same orderly end
+    settings = _with_sources(_settings(db), source)
     _check_project(settings)
     from newsetl import checks
     from newsetl import pipeline as steps
@@ -635,7 +637,7 @@ def watch(
                     state = str(exc)
                 if state != seen:
                     seen = state  # taken before the run: a file that lands during it starts the next one
-                    _watched_run(settings)
+                    _watched_run(settings, stop)
                     steps.keep_analysis_warm(settings)
                 time.sleep(every)
     except ServerError as exc:
@@ -646,11 +648,19 @@ def watch(
         steps.stop_resident_analysis()
 
 
-def _stop_like_ctrl_c(signum, frame) -> None:
-    raise KeyboardInterrupt
+class _StopRequests:
+    """Ctrl-C and SIGTERM as KeyboardInterrupt, remembered: one that lands inside a DuckDB query comes back
+    as DuckDB's own 'Query interrupted' error, or as a failed model, and the watch must stop all the same."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def request(self, signum, frame) -> None:
+        self.received = True
+        raise KeyboardInterrupt
 
 
-def _watched_run(settings: Settings) -> None:
+def _watched_run(settings: Settings, stop: _StopRequests) -> None:
     """One run of `newsetl watch`, told in one line; a failure is told and the watch goes on."""
     import time
 
@@ -664,9 +674,13 @@ def _watched_run(settings: Settings) -> None:
         err.print(f"[yellow]skipped: {exc}[/yellow]", highlight=False, soft_wrap=True)
         return
     except Exception as exc:  # noqa: BLE001 - one bad run must not end the watch; the next change runs again
+        if stop.received:
+            raise KeyboardInterrupt from None
         err.print(f"[red]run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}[/red]",
                   highlight=False, soft_wrap=True)
         return
+    if stop.received:  # the interrupt failed a model instead: the run was stopped, not failed
+        raise KeyboardInterrupt
     seconds = time.perf_counter() - began
     published = "published" if summary.published else "not published (previous marts still served)"
     line = (f"run {summary.run_id}: {summary.status}, {summary.articles_new} new articles, "
