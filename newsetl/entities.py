@@ -69,6 +69,8 @@ _OFFICE_ENDS = ("실", "국", "처", "청", "원", "본부", "은행", "위원�
 _NOUNISH = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "SP", "SO", "SW", "W_SERIAL"})
 _PROPER_TAGS = frozenset({"NNP", "SL", "SH"})
 _GLOSS = re.compile(r"\(([\u4e00-\u9fff]{1,8}|[A-Z][A-Z&]{1,7})\)")
+# a Hangul short form in brackets, '이하' (hereafter) optional: '전국경제인연합회(전경련)', '맨체스터 유나이티드(이하 맨유)'
+_SHORT_FORM = re.compile(r"\((?:이하\s?)?([가-힣]{2,5})\)")
 _WINDOW = 8  # units each side of an unlisted proper noun the pipeline runs the model on (a name is shorter)
 _READINGS_KEPT = 10_000  # sentences whose reading a process keeps (~65 MB); the cache starts over when full
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z가-힣\u4e00-\u9fff]")
@@ -199,10 +201,17 @@ class Extractor:
 
         def glosses() -> None:
             # a name's own spelling in brackets right after it ('베이징(北京)', '아베 신조(安倍晋三)',
-            # '국제펜싱연맹(FIE)'): the same name again, a span of its own
+            # '국제펜싱연맹(FIE)'), or its short form ('중앙사고수습본부(중수본)'): the same name again, a span
+            # of its own
             for m in list(found):
-                gloss = _GLOSS.match(text, m.end) if not (m.nested or m.generic) else None
-                if gloss and m.entity_type in KLUE_FROM_TYPE:
+                if m.nested or m.entity_type not in KLUE_FROM_TYPE:
+                    continue
+                gloss = _GLOSS.match(text, m.end) if not m.generic else None
+                # a short form shares its name's standing: '국민권익위원회(권익위)', common nouns to kiwi, alike
+                if not gloss and m.entity_type != "PERSON":
+                    gloss = _SHORT_FORM.match(text, m.end)
+                    gloss = gloss if gloss and _short_form_of(gloss.group(1), m.text) else None
+                if gloss:
                     claim(replace(m, start=gloss.start(1), end=gloss.end(1), text=gloss.group(1), method="gloss",
                                   title=None, affiliation_id=None))
 
@@ -646,6 +655,17 @@ def _office_named(name: str, words: bool = False) -> bool:
 
 def _org_named(word: str) -> bool:
     return " " not in word and any(word.endswith(t) and len(word) > len(t) for t in _ORG_NAME_TAILS)
+
+
+def _short_form_of(short: str, name: str) -> bool:
+    """Korean short forms keep syllables of the full name in order: 중수본 of 중앙사고수습본부, 권익위 of
+    국민권익위원회, 맨유 of 맨체스터 유나이티드. A bracket that names something else (a player's club or
+    country, the actor of a role) is no such form."""
+    name = name.replace(" ", "")
+    if len(short) >= len(name):
+        return False
+    rest = iter(name)
+    return all(c in rest for c in short)
 
 
 def _person_shaped(name: str) -> bool:

@@ -296,3 +296,14 @@ def test_a_names_spelling_in_brackets_is_the_same_name_again(extractor):
     assert by_text["SCO"].entity_id == "org:sco"  # a listed alias: the gazetteer's
     # only a person's, an organization's or a place's name gets its gloss (인공지능 is a technology)
     assert all(m.method != "gloss" for m in mentions(extractor, "인공지능(AI) 규제가 늘었다."))
+
+
+def test_a_short_form_in_brackets_is_the_same_organization_again(extractor):
+    text = "한국무역보험공사(무보)와 대외경제정책연구원(이하 대외연)이 보고서를 냈다."
+    by_text = {m.text: m for m in mentions(extractor, text) if not m.nested}
+    assert (by_text["무보"].entity_id, by_text["무보"].method) == ("org:ksure", "gloss")
+    assert (by_text["무보"].start, by_text["무보"].end) == (9, 11)
+    assert by_text["대외연"].entity_id == "org:kiep"
+    # a bracket whose syllables are not the name's, in order, names something else (here its seat)
+    ms = mentions(extractor, "대외경제정책연구원(세종시)은 보고서를 냈다.")
+    assert all(m.method != "gloss" for m in ms)
