@@ -132,8 +132,13 @@ def test_watch_runs_when_a_file_lands_and_only_then(tmp_path):
         assert query(db, "select count(*) from raw.quarantine") == [(1,)]
         assert query(db, "select count(*) from audit.pipeline_runs where status = 'success'") == [(2,)]
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(60)
+        _stop_cleanly(proc, log, signal.SIGINT)
+
+
+def _stop_cleanly(proc: subprocess.Popen, log: Path, sig: int) -> None:
+    """Send `sig` to the watch and all its processes: it must end in order, exit 0, without a traceback."""
+    os.killpg(proc.pid, sig)
+    proc.wait(60)
     text = log.read_text(errors="replace")
     assert proc.returncode == 0, text
     assert text.rstrip().endswith("stopped") and "Traceback" not in text
@@ -147,9 +152,5 @@ def test_watch_stopped_by_a_service_manager_ends_like_ctrl_c(tmp_path):
     try:
         _wait_for(log, proc, r"run \S+: success, 5 new articles")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(60)
-    text = log.read_text(errors="replace")
-    assert proc.returncode == 0, text
-    assert text.rstrip().endswith("stopped") and "Traceback" not in text
+        _stop_cleanly(proc, log, signal.SIGTERM)
     assert query(db, "select count(*) from marts.dim_article") == [(5,)]
