@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -96,6 +98,8 @@ def run(
     from newsetl import warehouse
     from newsetl.prefect_server import ServerError, booting_prefect_api
 
+    stop = _StopRequests()
+    signal.signal(signal.SIGINT, stop.request)
     try:
         # the Prefect server boots on the other core while the project loads (~5 s each)
         with booting_prefect_api(ui=False, wait_for_stop=False) as server_ready:
@@ -111,11 +115,36 @@ def run(
                 summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
     except (warehouse.WarehouseBusy, ServerError) as exc:
         _fail(str(exc))
+    except (KeyboardInterrupt, Exception):
+        if not stop.received:
+            raise
+        summary = None
+    if stop.received:  # however the interrupt surfaced: a KeyboardInterrupt, 'Query interrupted', a failed model
+        err.print("interrupted: the run was stopped; the published warehouse holds the marts of the last run that "
+                  "published (newsetl status)", highlight=False, soft_wrap=True)
+        raise typer.Exit(130)
     _print_summary(summary, settings)
     if summary.status == "error":
         raise typer.Exit(2 if summary.failed_model is None else 1)
     if summary.status == "failed":
         raise typer.Exit(1)
+
+
+class _StopRequests:
+    """Ctrl-C and SIGTERM as KeyboardInterrupt, remembered: one that lands inside a DuckDB query comes back
+    as DuckDB's own 'Query interrupted' error, or as a failed model, and the command must stop all the same.
+    Prefect's own account of the interrupted run (a crash, with tracebacks) is not shown: the command says it."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def request(self, signum, frame) -> None:
+        if not self.received:
+            self.received = True
+            for name in ["prefect", *logging.root.manager.loggerDict]:
+                if name == "prefect" or name.startswith("prefect."):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
+        raise KeyboardInterrupt
 
 
 def _with_sources(settings: Settings, source: list[Path] | None) -> Settings:
@@ -605,7 +634,6 @@ def watch(
 
         newsetl watch --every 60
     """
-    import signal
     import time
 
     _quiet_prefect(verbose)
@@ -648,16 +676,6 @@ def watch(
         steps.stop_resident_analysis()
 
 
-class _StopRequests:
-    """Ctrl-C and SIGTERM as KeyboardInterrupt, remembered: one that lands inside a DuckDB query comes back
-    as DuckDB's own 'Query interrupted' error, or as a failed model, and the watch must stop all the same."""
-
-    def __init__(self) -> None:
-        self.received = False
-
-    def request(self, signum, frame) -> None:
-        self.received = True
-        raise KeyboardInterrupt
 
 
 def _watched_run(settings: Settings, stop: _StopRequests) -> None:

@@ -154,3 +154,16 @@ def test_watch_stopped_by_a_service_manager_ends_like_ctrl_c(tmp_path):
     finally:
         _stop_cleanly(proc, log, signal.SIGTERM)
     assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+
+
+def test_ctrl_c_during_the_analysis_stops_the_run_in_one_line_and_publishes_nothing(tmp_path):
+    db = tmp_path / "newsetl.duckdb"
+    log = tmp_path / "run.log"
+    proc = _start("run", "--db", str(db), log=log)
+    _wait_for(log, proc, r"built intermediate\.int_articles__latest")  # the analysis comes next
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(60) == 130
+    text = log.read_text(errors="replace")
+    assert "interrupted: the run was stopped" in text
+    assert "Traceback" not in text and "ERROR" not in text
+    assert not db.exists()  # nothing published: there was no earlier run
