@@ -1,7 +1,7 @@
 """The newsetl command line: a thin layer over the library; each command's docstring is its --help.
 
 Exit codes: 0 success (warnings allowed), 1 a blocking check failed (marts not published),
-2 bad usage or input that cannot be read.
+2 bad usage or input that cannot be read, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
