@@ -89,9 +89,17 @@ class LocalWorkers:
             raise WorkerLost("an analysis worker process stopped abruptly (killed, or out of memory?)") from None
 
     def fit(self) -> bool:
-        """Whether the pool can serve another run: no worker lost, and the reference data unchanged since its
-        analyzers loaded it (`newsetl entities promote` changes it)."""
-        return not self.lost and reference_state(self.reference_dir) == self.loaded
+        """Whether the pool can serve another run: the reference data unchanged since its analyzers loaded it
+        (`newsetl entities promote` changes it), and no worker lost, even while idle (killed, out of memory):
+        each worker answers, once its analyzer has loaded."""
+        if self.lost or reference_state(self.reference_dir) != self.loaded:
+            return False
+        try:
+            for future in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
+                future.result()
+        except BrokenProcessPool:
+            self.lost = True
+        return not self.lost
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

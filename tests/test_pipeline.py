@@ -209,6 +209,8 @@ def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cann
     # `newsetl watch`: the worker of a run with a few new articles is the one loaded before it
     import os
     import shutil
+    import signal
+    import time
 
     from newsetl import pipeline as steps
 
@@ -235,11 +237,20 @@ def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cann
         assert second != first
         steps.stop_local_analysis()
 
+        # the loaded worker was killed while the process waited (out of memory): a new one serves
+        steps.keep_analysis_warm(settings)
+        os.kill(second, signal.SIGKILL)
+        time.sleep(1)
+        steps.keep_analysis_warm(settings)
+        third = pid_of_run(84)
+        assert third not in (first, second)
+        steps.stop_local_analysis()
+
         # many new articles want a worker per core: the single loaded one makes way for them
         steps.keep_analysis_warm(settings)
         steps.start_local_analysis(settings, texts=5000)
         assert steps._local_workers.workers == 2
-        assert second not in steps.map_on_local_workers(settings)(_worker_pid, [None] * 4)
+        assert third not in steps.map_on_local_workers(settings)(_worker_pid, [None] * 4)
         steps.stop_local_analysis()
         assert steps._warm is None  # two workers are not kept; the next look at the sources loads one
     finally:
