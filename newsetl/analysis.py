@@ -116,6 +116,21 @@ def reference_state(reference_dir: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def _die_with_parent() -> None:
+    """A worker whose newsetl process was killed outright (SIGKILL, the out-of-memory killer) would wait for
+    work forever with its analyzer loaded (~0.5 GB; it holds its own queue's writing end, so it never reads
+    an end of input): the kernel ends it with its parent instead (Linux; elsewhere it outlives it)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the line above
+        os._exit(1)
+
+
 @contextmanager
 def _ctrl_c_ignored_by_new_processes() -> Iterator[None]:
     """Ctrl-C reaches the whole process group: the parent stops the run and then its workers, which would
@@ -134,6 +149,7 @@ def _ctrl_c_ignored_by_new_processes() -> Iterator[None]:
 
 def _start_worker(reference_dir: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # see _ctrl_c_ignored_by_new_processes
+    _die_with_parent()
     os.environ["NEWSETL_KIWI_THREADS"] = "1"
     _extractor(reference_dir)
     list(nlp.kiwi().tokenize(["준비."]))  # kiwi sets itself up on first use (~1.7 s)

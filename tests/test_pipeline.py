@@ -257,3 +257,41 @@ def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cann
         steps.stop_local_analysis()
         steps.stop_resident_analysis()
     assert steps._warm is None and steps._local_workers is None
+
+
+def test_analysis_workers_end_with_a_process_killed_outright(tmp_path):
+    # SIGKILL or the out-of-memory killer gives the process no time to stop its workers: they must not stay
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os\n"
+        "from newsetl.analysis import LocalWorkers\n"
+        "from newsetl.config import Settings\n"
+        "def pid(_batch):\n"
+        "    return os.getpid()\n"
+        "if __name__ == '__main__':\n"
+        "    workers = LocalWorkers(1, str(Settings().reference_dir))\n"
+        "    print(workers.map(pid, [None])[0], flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    path = tmp_path / "killed.py"
+    path.write_text(script)
+    printed = tmp_path / "out.txt"
+    with printed.open("w") as out:  # a file, not a pipe: a worker left behind would hold a pipe open
+        code = subprocess.run([sys.executable, str(path)], stdout=out, stderr=subprocess.STDOUT, timeout=120).returncode
+    assert code == -signal.SIGKILL, printed.read_text()
+    worker = int(printed.read_text().split()[0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError(f"worker {worker} outlived its killed parent")
