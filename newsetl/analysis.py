@@ -106,14 +106,10 @@ class LocalWorkers:
 
 
 def reference_state(reference_dir: str) -> str:
-    """Names, sizes and modification times of the reference files an analyzer loads."""
-    root = Path(reference_dir)
-    digest = hashlib.sha256(str(root.resolve()).encode())
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            stat = path.stat()
-            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+    """Paths, sizes and modification times of the reference files an analyzer loads, hashed."""
+    from newsetl.backfill import fingerprint  # the same hash as a backfill day's inputs; not in the workers
+
+    return fingerprint([Path(reference_dir).resolve()])[0]
 
 
 def _die_with_parent() -> None:
