@@ -92,12 +92,10 @@ def sources_state(sources: list[Path]) -> int:
     def walk(folder: str) -> None:
         with os.scandir(folder) as listing:
             for entry in listing:
-                if entry.name.startswith("."):
-                    continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        walk(entry.path)
-                    else:
+                        walk(entry.path)  # hidden folders too: iter_files reads their files
+                    elif not entry.name.startswith("."):
                         st = entry.stat()
                         entries.append((entry.path, st.st_size, st.st_mtime_ns))
                 except OSError:  # gone since it was listed, or a broken link: the next look sees it again

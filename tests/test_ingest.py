@@ -9,7 +9,7 @@ import pytest
 
 from newsetl import warehouse
 from newsetl.config import Settings
-from newsetl.ingest import SourceError, ingest, sources_state
+from newsetl.ingest import SourceError, ingest, iter_files, sources_state
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "articles"
 
@@ -158,5 +158,10 @@ def test_the_sources_state_changes_exactly_when_ingest_would_read_something(tmp_
     assert added != touched
     (landing / "2025-10-30" / "b.txt").unlink()
     assert sources_state([landing]) == touched
+    # a file in a hidden folder is read by ingest (only hidden files are skipped): it counts
+    (landing / ".late").mkdir()
+    (landing / ".late" / "c.txt").write_text("늦은 기사", encoding="utf-8")
+    assert landing / ".late" / "c.txt" in set(iter_files([landing]))
+    assert sources_state([landing]) != touched
     with pytest.raises(SourceError, match="no such file or folder"):
         sources_state([tmp_path / "gone"])
