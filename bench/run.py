@@ -179,8 +179,7 @@ def resident_run(args: list[str], raw: Path, extra: Path, seed: int, workdir: Pa
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
-    return {"new_files": files, "wall_s": seconds, "latency_s": round(latency, 2),
-            "peak_rss_all_processes_mb": round(together[0] / 2**20)}
+    return {"new_files": files, "wall_s": seconds, "latency_s": round(latency, 2), "peak_rss_all_processes": together[0]}
 
 
 def _watch_line(proc: subprocess.Popen, log: Path, index: int, timeout: float = 600) -> float:
@@ -243,10 +242,10 @@ def main() -> None:
     if a.task_runner == "local":  # right after the cold 1% run, on a machine in the same state
         extra = generate(a.workdir / f"corpus-extra-s{a.seed + 200}", max(200, a.articles // 50), a.seed + 200).parent
         resident = resident_run(["--source", str(raw), "--db", str(db)], raw, extra, a.seed, a.workdir)
-        info = describe(db, resident["wall_s"], "-", resident["peak_rss_all_processes_mb"] * 2**20)
+        info = describe(db, resident["wall_s"], "-", resident.pop("peak_rss_all_processes"))
         results["runs"]["one_percent_new_resident"] = {**info, **resident}
         print(f"one_percent_new_resident: {resident['wall_s']:.1f} s ({resident['latency_s']:.1f} s after the files "
-              f"landed), all its processes {resident['peak_rss_all_processes_mb']} MB", file=sys.stderr)
+              f"landed), all its processes {info['peak_rss_all_processes_mb']} MB", file=sys.stderr)
     results["kiwi_tokenize"] = kiwi_reference(*texts, workers)
     del texts
     first = results["runs"]["first"]

@@ -676,8 +676,6 @@ def watch(
         steps.stop_resident_analysis()
 
 
-
-
 def _watched_run(settings: Settings, stop: _StopRequests) -> None:
     """One run of `newsetl watch`, told in one line; a failure is told and the watch goes on."""
     import time
