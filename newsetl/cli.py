@@ -175,12 +175,12 @@ def _check_project(settings: Settings) -> None:
 
 
 def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | None, dask_workers: int | None):
-    from flows.pipeline import pipeline, progress
+    from flows.pipeline import pipeline, progress, without_heartbeats
 
     params = dict(sources=[str(s) for s in settings.sources], db=str(settings.db),
                   full_refresh=settings.full_refresh, select=list(settings.select))
     if task_runner == "local":
-        with progress(hook):
+        with progress(hook), without_heartbeats():
             return pipeline(**params)
     from prefect_dask import DaskTaskRunner
 
@@ -190,7 +190,7 @@ def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | No
         cluster_kwargs={"n_workers": dask_workers or os.cpu_count() or 1, "threads_per_worker": 1,
                         "processes": True, "dashboard_address": None,
                         "env": {"NEWSETL_KIWI_THREADS": os.environ.get("NEWSETL_KIWI_THREADS", "1")}})
-    with progress(hook):
+    with progress(hook), without_heartbeats():
         return pipeline.with_options(task_runner=runner)(**params, distributed=True)
 
 
@@ -666,7 +666,7 @@ def watch(
                 if state != seen:
                     seen = state  # taken before the run: a file that lands during it starts the next one
                     _watched_run(settings, stop)
-                    steps.keep_analysis_warm(settings)
+                    steps.between_runs(settings)
                 time.sleep(every)
     except ServerError as exc:
         _fail(str(exc))
@@ -745,10 +745,11 @@ def backfill(
 
     try:
         with warehouse.writer_lock(settings.lock_path), prefect_api(settings.db.parent / "prefect-server.log"):
-            from flows.pipeline import pipeline
+            from flows.pipeline import pipeline, without_heartbeats
 
             def run_day(day_settings: Settings):
-                return pipeline(sources=[str(s) for s in day_settings.sources], db=str(day_settings.db))
+                with without_heartbeats():
+                    return pipeline(sources=[str(s) for s in day_settings.sources], db=str(day_settings.db))
 
             settings.db.parent.mkdir(parents=True, exist_ok=True)
             results = run_backfill(settings, source.resolve(), first, last, force=force, run_day=run_day, say=say)

@@ -131,6 +131,12 @@ def test_watch_runs_when_a_file_lands_and_only_then(tmp_path):
         assert query(db, "select count(*) from marts.dim_article") == [(6,)]
         assert query(db, "select count(*) from raw.quarantine") == [(1,)]
         assert query(db, "select count(*) from audit.pipeline_runs where status = 'success'") == [(2,)]
+        # each run published its work file itself; the copy the next run writes to is taken while it waits
+        work = db.with_name("newsetl.work.duckdb")
+        deadline = time.monotonic() + 30
+        while not work.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert work.exists() and work.stat().st_ino != db.stat().st_ino
     finally:
         _stop_cleanly(proc, log, signal.SIGINT)
 
@@ -167,3 +173,19 @@ def test_ctrl_c_during_the_analysis_stops_the_run_in_one_line_and_publishes_noth
     assert "interrupted: the run was stopped" in text
     assert "Traceback" not in text and "ERROR" not in text
     assert not db.exists()  # nothing published: there was no earlier run
+
+
+def test_flow_runs_started_here_send_no_heartbeats_unless_configured_to(monkeypatch):
+    # the engine joins its heartbeat thread at each run's end, and that thread sleeps in 1 s steps
+    from prefect.flow_engine import FlowRunEngine
+
+    from flows.pipeline import pipeline, without_heartbeats
+
+    for name in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
+        monkeypatch.delenv(name, raising=False)
+    assert FlowRunEngine(flow=pipeline).heartbeat_seconds is not None  # Prefect sends them by default (180 s)
+    with without_heartbeats():
+        assert FlowRunEngine(flow=pipeline).heartbeat_seconds is None
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")  # a server that watches for crashed runs
+    with without_heartbeats():
+        assert FlowRunEngine(flow=pipeline).heartbeat_seconds is not None
