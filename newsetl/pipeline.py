@@ -135,6 +135,20 @@ def keep_analysis_warm(settings: Settings) -> None:
         _warm = LocalWorkers(1, str(settings.reference_dir))
 
 
+def between_runs(settings: Settings) -> None:
+    """Resident mode, after each run: the next run's analyzer and work file get ready while the process waits.
+
+    A resident run publishes its work file itself (publish_step); the copy the next run starts from is
+    taken here, off the clock, unless another process holds the warehouse (its run starts from the
+    published file anyway, see prepare_work_file)."""
+    keep_analysis_warm(settings)
+    try:
+        with warehouse.writer_lock(settings.lock_path):
+            warehouse.prepare_work_file(settings.db, settings.work_db)
+    except warehouse.WarehouseBusy:
+        pass
+
+
 def start_local_analysis(settings: Settings, texts: int | None = None) -> None:
     """Start the analysis worker processes (see analysis.LocalWorkers) now, so that they load their
     analyzers while this process cleans and deduplicates the new articles: one per core, or fewer
@@ -332,6 +346,8 @@ def finish_run(settings: Settings, summary: RunSummary, timings: dict | None = N
 def record_timings(settings: Settings, run_id: str, timings: dict) -> None:
     """Add the publish time to the run's timings in both files (the published copy was taken before it)."""
     for path in (settings.work_db, settings.db):
+        if not path.exists():  # the work file itself was published (resident mode): no empty one in its place
+            continue
         try:
             with warehouse.connect(path) as con:
                 con.execute("update audit.pipeline_runs set timings = ? where run_id = ?", [json.dumps(timings), run_id])
@@ -340,7 +356,8 @@ def record_timings(settings: Settings, run_id: str, timings: dict) -> None:
 
 
 def publish_step(settings: Settings) -> None:
-    warehouse.publish(settings.work_db, settings.db)
+    # a resident process publishes the work file itself and copies it back while it waits (see between_runs)
+    warehouse.publish(settings.work_db, settings.db, move=_resident)
 
 
 def record_in_published(settings: Settings, run_id: str) -> None:

@@ -179,12 +179,21 @@ def prepare_work_file(published: Path, work: Path) -> None:
     os.replace(tmp, work)
 
 
-def publish(work: Path, published: Path) -> None:
+def publish(work: Path, published: Path, *, move: bool = False) -> None:
     """Replace the published warehouse with a copy of the (checkpointed, closed) work file.
 
     os.replace is atomic: a reader opens either the old file or the new one, never a mix,
     and readers that already hold the old file keep reading it.
+
+    `move` publishes the work file itself, without copying it (~0.6 s at 10k articles): the next run
+    starts from a copy of the published file (prepare_work_file), which a resident process
+    (`newsetl watch`) takes while it waits for new files.
     """
+    if move:
+        with open(work, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(work, published)
+        return
     tmp = published.with_name(published.name + ".publishing")
     shutil.copyfile(work, tmp)
     with open(tmp, "rb") as fh:

@@ -161,3 +161,32 @@ def test_publishing_swaps_the_file_atomically_and_open_readers_keep_the_old_one(
         assert reader.read() == old  # the reader's file is untouched by the swap
     assert query(published, "select count(*) from t") == [(2,)]
     assert not list(tmp_path.glob("*.publishing"))
+
+
+def test_a_resident_process_publishes_its_work_file_itself_and_copies_it_back_while_it_waits(tmp_path):
+    # `newsetl watch`: no ~0.6 s copy inside the run; the copy the next run writes to is taken between runs
+    from newsetl import pipeline as steps
+
+    settings = Settings(db=tmp_path / "w.duckdb")
+    for path, rows in ((settings.db, 1), (settings.work_db, 2)):
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"create table t as select * from range({rows})")
+    with open(settings.db, "rb") as reader:
+        old = reader.read()
+        reader.seek(0)
+        warehouse.publish(settings.work_db, settings.db, move=True)
+        assert reader.read() == old  # a reader of the old file keeps it, as with a copy
+    assert query(settings.db, "select count(*) from t") == [(2,)]
+    assert not settings.work_db.exists()
+
+    steps.record_timings(settings, "r1", {"publish": 0.1})
+    assert not settings.work_db.exists()  # no empty work file made in passing
+
+    try:
+        steps.between_runs(settings)
+    finally:
+        steps.stop_resident_analysis()
+    assert query(settings.work_db, "select count(*) from t") == [(2,)]
+    with duckdb.connect(str(settings.work_db)) as con:
+        con.execute("insert into t values (7)")  # the next run writes its copy, not the published file
+    assert query(settings.db, "select count(*) from t") == [(2,)]
