@@ -9,6 +9,7 @@ on first use.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -115,7 +116,11 @@ def _contexts(us: list[Unit]) -> list[tuple[str, ...]]:
     from newsetl.nlp import kiwi
 
     ids, basis = model
-    sim = kiwi().context_similarity  # the process's analyzer, not a reference that outlives nlp.release()
+    k = kiwi()  # the process's analyzer, not a reference that outlives nlp.release()
+    # kiwipiepy's Python wrapper checks and converts both contexts on every call; they are lists of
+    # morpheme ids already, which its compiled base class takes as they are (0.24 µs a call instead of 0.58)
+    raw = getattr(type(k).__mro__[1], "context_similarity", None)
+    sim = functools.partial(raw, k) if raw is not None else k.context_similarity
     seq = [ids.get((u.text, u.tag)) or ids.get(("", u.tag), 0) for u in us]
     cache = _context_cache
     out = []
