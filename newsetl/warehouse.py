@@ -187,9 +187,10 @@ def publish(work: Path, published: Path, *, move: bool = False) -> None:
 
     `move` publishes the work file itself, without copying it (~0.6 s at 10k articles): the next run
     starts from a copy of the published file (prepare_work_file), which a resident process
-    (`newsetl watch`) takes while it waits for new files.
+    (`newsetl watch`) takes while it waits for new files. A work file with a write-ahead log beside
+    it (not checkpointed) is copied all the same: the log belongs to it and must not meet the copy.
     """
-    if move:
+    if move and not work.with_name(work.name + ".wal").exists():
         with open(work, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(work, published)

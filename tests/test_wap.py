@@ -179,6 +179,12 @@ def test_a_resident_process_publishes_its_work_file_itself_and_copies_it_back_wh
     assert query(settings.db, "select count(*) from t") == [(2,)]
     assert not settings.work_db.exists()
 
+    wal = tmp_path / "x.work.duckdb.wal"
+    for path in (tmp_path / "x.work.duckdb", wal):
+        path.write_bytes(b"x")
+    warehouse.publish(tmp_path / "x.work.duckdb", tmp_path / "x.duckdb", move=True)
+    assert (tmp_path / "x.work.duckdb").exists() and wal.exists()  # a log belongs to its file: copied instead
+
     steps.record_timings(settings, "r1", {"publish": 0.1})
     assert not settings.work_db.exists()  # no empty work file made in passing
 
