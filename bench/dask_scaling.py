@@ -116,6 +116,7 @@ def main() -> None:
     if a.per_core:
         result["per_core"] = per_core(a.workdir / f"w{a.workers[0]}" / "newsetl.duckdb", a.workers)
     out = ROOT / "bench" / "results" / "dask-scaling.json"
+    out.parent.mkdir(parents=True, exist_ok=True)  # not in a fresh clone: results are not committed
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\n{'workers':>8}{'analysis s':>12}{'speed-up':>10}{'cleaning s':>12}{'events s':>10}{'wall s':>9}")
     for run in runs:
