@@ -438,3 +438,19 @@ def test_large_models_checked_in_partitions_give_the_whole_tables_results(con, c
     gx = {run.suite: run.gx_result for run in parted.runs}["fct_entity_mention"]
     assert gx["statistics"]["evaluated_expectations"] == len(gx["results"]) == 9
     assert gx["success"] is (case not in ("duplicate and broken mentions",))
+
+
+def test_great_expectations_is_set_aside_from_garbage_collection_once_imported():
+    # every stage of a run ends with a full collection (pipeline.give_back_memory); walking GX's ~200k
+    # long-lived objects each time cost ~0.15 s, several times a run
+    import subprocess
+    import sys
+
+    code = ("import gc\n"
+            "from newsetl import checks\n"
+            "before = gc.get_freeze_count()\n"
+            "checks._gx()\n"
+            "assert gc.get_freeze_count() > before + 100_000, (before, gc.get_freeze_count())\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
