@@ -190,16 +190,13 @@ def publish(work: Path, published: Path, *, move: bool = False) -> None:
     (`newsetl watch`) takes while it waits for new files. A work file with a write-ahead log beside
     it (not checkpointed) is copied all the same: the log belongs to it and must not meet the copy.
     """
-    if move and not work.with_name(work.name + ".wal").exists():
-        with open(work, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(work, published)
-        return
-    tmp = published.with_name(published.name + ".publishing")
-    shutil.copyfile(work, tmp)
-    with open(tmp, "rb") as fh:
+    ready = work
+    if not move or work.with_name(work.name + ".wal").exists():
+        ready = published.with_name(published.name + ".publishing")
+        shutil.copyfile(work, ready)
+    with open(ready, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(tmp, published)
+    os.replace(ready, published)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
