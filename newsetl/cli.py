@@ -179,19 +179,19 @@ def _run_flow(settings: Settings, hook, task_runner: str, dask_address: str | No
 
     params = dict(sources=[str(s) for s in settings.sources], db=str(settings.db),
                   full_refresh=settings.full_refresh, select=list(settings.select))
-    if task_runner == "local":
-        with progress(hook), without_heartbeats():
-            return pipeline(**params)
-    from prefect_dask import DaskTaskRunner
+    flow = pipeline
+    if task_runner != "local":
+        from prefect_dask import DaskTaskRunner
 
-    # Dask workers report their task runs to the same Prefect server as the flow (PREFECT_API_URL).
-    # One analyzer thread per worker process: the workers, not kiwi's thread pool, share out the cores.
-    runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
-        cluster_kwargs={"n_workers": dask_workers or os.cpu_count() or 1, "threads_per_worker": 1,
-                        "processes": True, "dashboard_address": None,
-                        "env": {"NEWSETL_KIWI_THREADS": os.environ.get("NEWSETL_KIWI_THREADS", "1")}})
+        # Dask workers report their task runs to the same Prefect server as the flow (PREFECT_API_URL).
+        # One analyzer thread per worker process: the workers, not kiwi's thread pool, share out the cores.
+        runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
+            cluster_kwargs={"n_workers": dask_workers or os.cpu_count() or 1, "threads_per_worker": 1,
+                            "processes": True, "dashboard_address": None,
+                            "env": {"NEWSETL_KIWI_THREADS": os.environ.get("NEWSETL_KIWI_THREADS", "1")}})
+        flow, params = pipeline.with_options(task_runner=runner), {**params, "distributed": True}
     with progress(hook), without_heartbeats():
-        return pipeline.with_options(task_runner=runner)(**params, distributed=True)
+        return flow(**params)
 
 
 class _live_progress:
