@@ -307,3 +307,23 @@ def test_a_short_form_in_brackets_is_the_same_organization_again(extractor):
     # a bracket whose syllables are not the name's, in order, names something else (here its seat)
     ms = mentions(extractor, "대외경제정책연구원(세종시)은 보고서를 냈다.")
     assert all(m.method != "gloss" for m in ms)
+
+
+def test_kiwi_without_its_typo_dictionary_reads_the_sample_the_same():
+    """newsetl builds kiwi without its typo dictionary (a faster set-up, nlp.KIWI_OPTIONS): on edited news that
+    must change nothing the extractor reads."""
+    from pathlib import Path
+
+    from kiwipiepy import Kiwi
+
+    from newsetl import nlp
+
+    folder = Path(__file__).resolve().parent.parent / "seeds" / "articles"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    assert len(texts) == 5 and nlp.KIWI_OPTIONS == {"load_typo_dict": False}
+
+    def read(kiwi) -> list[list[tuple]]:
+        return [[(t.form, t.tag, t.start, t.len) for t in toks] for toks in kiwi.tokenize(texts)]
+
+    ours = read(Kiwi(num_workers=1, **nlp.KIWI_OPTIONS))
+    assert ours == read(Kiwi(num_workers=1)) and sum(map(len, ours)) > 2000
