@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -588,11 +589,7 @@ def serve(
     missing = [s for s in sources if not Path(s).exists()]
     if missing:
         _fail(f"{missing[0]}: no such file or folder")
-    from prefect.client.schemas.schedules import CronSchedule
-
-    try:
-        CronSchedule(cron=cron)
-    except ValueError:
+    if not _valid_cron(cron):
         _fail(f"--cron {cron!r}: not a valid cron expression (five fields, e.g. \"0 * * * *\")")
     from newsetl.prefect_server import ServerError, prefect_api
 
@@ -610,6 +607,17 @@ def serve(
         _fail(str(exc))
     except KeyboardInterrupt:
         err.print("stopped")
+
+
+def _valid_cron(cron: str) -> bool:
+    """Whether Prefect takes `cron` as a schedule, asked in a fresh interpreter: Prefect reads its settings
+    once, when first imported, and must not do so in this process before PREFECT_API_URL names the server that
+    serve starts. Imported too early, its runner took itself for one on a temporary server ('Cannot schedule
+    flows on an ephemeral server'), watched for cancellations at a server that did not exist, and on Ctrl-C
+    retried pausing its schedule there for a minute before it stopped."""
+    check = ("import sys\nfrom prefect.client.schemas.schedules import CronSchedule\n"
+             "try:\n    CronSchedule(cron=sys.argv[1])\nexcept ValueError:\n    sys.exit(1)\n")
+    return subprocess.run([sys.executable, "-c", check, cron], capture_output=True).returncode == 0
 
 
 @app.command()

@@ -96,10 +96,20 @@ def test_serve_fires_a_scheduled_run_and_stops_its_server(tmp_path):
             raise AssertionError("no scheduled run finished within 240 s:\n" + log.read_text(errors="replace"))
         assert api and healthy(api)
         assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+        # its runner talks to serve's own server: Prefect was not imported before that server's address was set
+        assert "ephemeral server" not in log.read_text(errors="replace")
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
     assert not healthy(api), "serve left its Prefect server running"
+
+
+def test_serve_refuses_a_bad_cron_before_starting_anything(tmp_path):
+    db = tmp_path / "w" / "newsetl.duckdb"
+    result = newsetl("serve", "--cron", "61 * * * *", "--db", str(db), timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --cron '61 * * * *': not a valid cron expression (five fields, e.g. \"0 * * * *\")"
+    assert not db.parent.exists()  # no server was started, no folder made
 
 
 def _wait_for(log: Path, proc: subprocess.Popen, pattern: str, seconds: float = 240) -> None:
