@@ -233,15 +233,12 @@ def main() -> None:
         if (raw / folder).exists():
             shutil.rmtree(raw / folder)
     db = a.workdir / f"bench-{a.articles}.duckdb"
-    if not a.keep_db:
-        for stale in a.workdir.glob(f"bench-{a.articles}*"):
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     common = ["--source", str(raw), "--db", str(db), "--task-runner", a.task_runner]
     results = {"articles": a.articles, "cpus": workers, "task_runner": a.task_runner, "runs": {}}
     extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100).parent
     rounds = []
-    for n in range(1 if a.keep_db else a.rounds):
-        if n:  # a first run again: on a fresh warehouse
+    for _round in range(1 if a.keep_db else a.rounds):
+        if not a.keep_db:  # each first run on a fresh warehouse
             for stale in a.workdir.glob(f"bench-{a.articles}*"):
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
         wall, rss, together, _ = run_newsetl(common, a.workdir)
