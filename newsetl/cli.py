@@ -615,9 +615,10 @@ def _valid_cron(cron: str) -> bool:
     serve starts. Imported too early, its runner took itself for one on a temporary server ('Cannot schedule
     flows on an ephemeral server'), watched for cancellations at a server that did not exist, and on Ctrl-C
     retried pausing its schedule there for a minute before it stopped."""
+    refused = 3  # not 1: that is also any crash of the check itself, which serve then meets and reports in its own words
     check = ("import sys\nfrom prefect.client.schemas.schedules import CronSchedule\n"
-             "try:\n    CronSchedule(cron=sys.argv[1])\nexcept ValueError:\n    sys.exit(1)\n")
-    return subprocess.run([sys.executable, "-c", check, cron], capture_output=True).returncode == 0
+             f"try:\n    CronSchedule(cron=sys.argv[1])\nexcept ValueError:\n    sys.exit({refused})\n")
+    return subprocess.run([sys.executable, "-c", check, cron], capture_output=True).returncode != refused
 
 
 @app.command()
