@@ -9,7 +9,6 @@ and a critical check expects none.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import sys
@@ -149,10 +148,12 @@ def _gx():
     import great_expectations as gx
 
     if first:
-        # GX's ~200k objects live as long as the process, as the libraries frozen at start-up do (see the
-        # CLI's run): set aside, they no longer make every full collection of the run walk them (~0.15 s
-        # each, several a run: see pipeline.give_back_memory)
-        gc.freeze()
+        # GX's ~200k objects live as long as the process, as the libraries set aside at start-up do (see the
+        # CLI's run): every full collection of the run walked them (~0.15 s each, several a run: see
+        # pipeline.give_back_memory)
+        from newsetl.pipeline import set_aside_loaded_objects
+
+        set_aside_loaded_objects()
     # GX logs a temporary docs directory at INFO and draws tqdm bars; neither belongs in a run's output.
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)
