@@ -6,6 +6,7 @@ Exit codes: 0 success (warnings allowed), 1 a blocking check failed (marts not p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -140,12 +141,18 @@ class _StopRequests:
         self.received = False
 
     def request(self, signum, frame) -> None:
-        if not self.received:
-            self.received = True
-            for name in ["prefect", *logging.root.manager.loggerDict]:
-                if name == "prefect" or name.startswith("prefect."):
-                    logging.getLogger(name).setLevel(logging.CRITICAL)
+        self.note()
         raise KeyboardInterrupt
+
+    def note(self) -> bool:
+        """Remember a request without raising it; whether it is the first."""
+        if self.received:
+            return False
+        self.received = True
+        for name in ["prefect", *logging.root.manager.loggerDict]:
+            if name == "prefect" or name.startswith("prefect."):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+        return True
 
 
 def _with_sources(settings: Settings, source: list[Path] | None) -> Settings:
@@ -572,7 +579,7 @@ def serve(
     db: DbOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:
-    """Run the pipeline on a schedule until stopped (Ctrl-C).
+    """Run the pipeline on a schedule until stopped (Ctrl-C or SIGTERM).
 
     Starts and owns a local Prefect server (its UI shows the runs; the address is printed),
     unless PREFECT_API_URL names one already. Stopping serve stops that server.
@@ -583,7 +590,12 @@ def serve(
 
         newsetl serve --cron "*/15 * * * *" --source /data/landing --db /data/newsetl.duckdb
     """
+    import asyncio
+
     _quiet_prefect(verbose)
+    stop = _StopRequests()
+    signal.signal(signal.SIGINT, stop.request)
+    signal.signal(signal.SIGTERM, stop.request)  # until Prefect's runner takes it over (see _serving_runner)
     settings = _settings(db)
     sources = [str(s.resolve()) for s in (source or settings.sources)]
     missing = [s for s in sources if not Path(s).exists()]
@@ -599,14 +611,61 @@ def serve(
         with prefect_api(log_path) as api:
             from flows.pipeline import pipeline
 
-            err.print(f"serving: pipeline on {cron!r} -> {settings.db} (Prefect API {api}; UI at "
+            name = serving_name(settings.db)
+            runner = _serving_runner(stop, name)
+            runner.add_flow(pipeline, name=name, cron=cron,
+                            parameters={"sources": sources, "db": str(settings.db.resolve())})
+            err.print(f"serving: pipeline/{name} on {cron!r} -> {settings.db} (Prefect API {api}; UI at "
                       f"{api.removesuffix('/api')}; Ctrl-C stops)", highlight=False, soft_wrap=True)
-            pipeline.serve(name="newsetl", cron=cron, print_starting_message=False,
-                           parameters={"sources": sources, "db": str(settings.db.resolve())})
+            asyncio.run(runner.start())
     except ServerError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
+        pass
+    if stop.received:
         err.print("stopped")
+
+
+def serving_name(db: Path) -> str:
+    """The deployment (and runner) name of `serve` for one warehouse. Every local Prefect server keeps its
+    deployments and runs in the same database (PREFECT_HOME), so one name for all would let serve for one
+    warehouse take up a run its predecessor for another had scheduled, with that warehouse as parameter."""
+    return "newsetl-" + hashlib.sha1(str(db.resolve()).encode()).hexdigest()[:8]
+
+
+def _serving_runner(stop: _StopRequests, name: str):
+    """Prefect's Runner (what `Flow.serve` runs), stopped by Ctrl-C and SIGTERM in order and in one line.
+
+    A first signal asks the runner to stop as its own `stop()` means to: cancel the runs in progress, end
+    its loops, pause its schedule. Prefect's SIGTERM handler called that coroutine without awaiting it
+    (three lines of RuntimeWarning in serve's log at every service stop) and exited with a run still going;
+    and a SIGINT to serve's process alone (`kill -INT`) only cancelled a task of asyncio's, and serve went on.
+    A second signal, or one before the runner has started, stops serve at once (KeyboardInterrupt)."""
+    import asyncio
+
+    from prefect.runner import Runner
+
+    class ServingRunner(Runner):
+        loop: asyncio.AbstractEventLoop | None = None
+        stop_task: asyncio.Task | None = None  # held here: the loop keeps only a weak reference to a task
+
+        async def start(self, *args, **kwargs) -> None:
+            self.loop = asyncio.get_running_loop()
+            signal.signal(signal.SIGINT, self.handle_sigterm)
+            try:
+                await super().start(*args, **kwargs)  # which takes SIGTERM over, to the method below
+            finally:
+                self.loop = None
+
+        def handle_sigterm(self, signum, frame) -> None:
+            if self.loop is None or not self.started or not stop.note():
+                stop.request(signum, frame)
+            self.loop.call_soon_threadsafe(self.begin_stopping)
+
+        def begin_stopping(self) -> None:
+            self.stop_task = asyncio.ensure_future(self.astop())
+
+    return ServingRunner(name=name)
 
 
 def _valid_cron(cron: str) -> bool:

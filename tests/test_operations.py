@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,11 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from conftest import ROOT, newsetl, query
 
 from newsetl import warehouse
+from newsetl.cli import serving_name
 from newsetl.prefect_server import healthy
 
 COUNTED = ("raw.articles", "marts.dim_article", "marts.fct_event", "marts.fct_entity_mention")
@@ -96,14 +99,46 @@ def test_serve_fires_a_scheduled_run_and_stops_its_server(tmp_path):
             raise AssertionError("no scheduled run finished within 240 s:\n" + log.read_text(errors="replace"))
         assert api and healthy(api)
         assert query(db, "select count(*) from marts.dim_article") == [(5,)]
+        # its deployment is this warehouse's own: Prefect keeps every local server's deployments in one database
+        name = serving_name(db)
+        assert f"serving: pipeline/{name} on '* * * * *'" in log.read_text(errors="replace")
+        with urllib.request.urlopen(f"{api}/deployments/name/pipeline/{name}", timeout=10) as response:
+            assert json.load(response)["parameters"]["db"] == str(db.resolve())
         # its runner talks to serve's own server: Prefect was not imported before that server's address was set
         assert "ephemeral server" not in log.read_text(errors="replace")
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(60)
+        _stop_cleanly(proc, log, signal.SIGINT)
     assert not healthy(api), "serve left its Prefect server running"
     # each scheduled run is a process of its own that exits normally: nothing of duckdb's may be left frozen there
     assert "nanobind" not in log.read_text(errors="replace")
+
+
+def test_each_warehouse_is_served_under_a_deployment_of_its_own(tmp_path):
+    first, second = tmp_path / "a" / "newsetl.duckdb", tmp_path / "b" / "newsetl.duckdb"
+    assert serving_name(first) != serving_name(second)
+    assert serving_name(first) == serving_name(tmp_path / "a" / ".." / "a" / "newsetl.duckdb")
+    assert re.fullmatch(r"newsetl-[0-9a-f]{8}", serving_name(first))
+
+
+def test_serve_stops_in_order_when_only_its_own_process_is_signalled(tmp_path):
+    # `docker stop` sends SIGTERM to the container's first process alone; `kill -INT` is the hand-made Ctrl-C.
+    # Prefect's runner met the first with three lines of RuntimeWarning and did not stop on the second.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        db = tmp_path / sig.name / "newsetl.duckdb"
+        log = tmp_path / f"serve-{sig.name}.log"
+        proc = _start("serve", "--cron", "0 0 1 1 *", "--db", str(db), log=log)
+        try:
+            _wait_for(log, proc, r"Prefect API (http://\S+/api)")
+            api = re.search(r"Prefect API (http://\S+/api)", log.read_text()).group(1)
+            os.kill(proc.pid, sig)
+            proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        text = log.read_text(errors="replace")
+        assert proc.returncode == 0, text
+        assert text.rstrip().endswith("stopped") and "Warning" not in text and "Traceback" not in text, text
+        assert not healthy(api), "serve left its Prefect server running"
 
 
 def test_serve_refuses_a_bad_cron_before_starting_anything(tmp_path):
