@@ -658,9 +658,10 @@ def _serving_runner(stop: _StopRequests, name: str):
                 self.loop = None
 
         def handle_sigterm(self, signum, frame) -> None:
-            if self.loop is None or not self.started or not stop.note():
-                stop.request(signum, frame)
-            self.loop.call_soon_threadsafe(self.begin_stopping)
+            if self.loop is not None and self.started and stop.note():  # the first signal: stop in order
+                self.loop.call_soon_threadsafe(self.begin_stopping)
+            else:
+                stop.request(signum, frame)  # raises KeyboardInterrupt
 
         def begin_stopping(self) -> None:
             self.stop_task = asyncio.ensure_future(self.astop())
