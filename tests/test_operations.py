@@ -236,3 +236,32 @@ def test_flow_runs_started_here_send_no_heartbeats_unless_configured_to(monkeypa
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")  # a server that watches for crashed runs
     with without_heartbeats():
         assert FlowRunEngine(flow=pipeline).heartbeat_seconds is not None
+
+
+def _prefect_server_environment() -> dict[str, str]:
+    """The environment of the Prefect server this process started (its child running `prefect server start`)."""
+    children = []
+    for task in Path("/proc/self/task").iterdir():
+        children += (task / "children").read_text().split()
+    for pid in children:
+        if b"server\0start" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
+    raise AssertionError("no Prefect server among this process's children")
+
+
+def test_a_runs_own_server_skips_registering_block_types_unless_asked(monkeypatch):
+    # ~0.5 s of the boot every `newsetl run` waits for (3.9 -> 3.4 s); a server with a UI (serve, watch)
+    # registers them as Prefect does, and a user's own setting wins
+    from newsetl.prefect_server import booting_prefect_api
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_API_BLOCKS_REGISTER_ON_START", raising=False)
+    with booting_prefect_api(ui=False) as ready:
+        api = ready()
+        assert healthy(api)
+        assert _prefect_server_environment()["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "false"
+    monkeypatch.setenv("PREFECT_API_BLOCKS_REGISTER_ON_START", "true")
+    with booting_prefect_api(ui=False) as ready:
+        ready()
+        assert _prefect_server_environment()["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
