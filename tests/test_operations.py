@@ -238,16 +238,18 @@ def test_flow_runs_started_here_send_no_heartbeats_unless_configured_to(monkeypa
         assert FlowRunEngine(flow=pipeline).heartbeat_seconds is not None
 
 
-def _prefect_server_environment() -> dict[str, str]:
-    """The environment of the Prefect server this process started (its child running `prefect server start`)."""
+def _prefect_server_environment(api: str) -> dict[str, str]:
+    """The environment of the Prefect server this process started for `api` (its child serving that port)."""
+    port = api.rsplit(":", 1)[1].split("/")[0]
     children = []
     for task in Path("/proc/self/task").iterdir():
         children += (task / "children").read_text().split()
+    serving = "\x00".join(("server", "start", "--host", "127.0.0.1", "--port", port, "")).encode()
     for pid in children:
-        if b"server\0start" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if serving in Path(f"/proc/{pid}/cmdline").read_bytes():
             pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
-    raise AssertionError("no Prefect server among this process's children")
+    raise AssertionError(f"no Prefect server on port {port} among this process's children")
 
 
 def test_a_runs_own_server_skips_registering_block_types_unless_asked(monkeypatch):
@@ -260,8 +262,7 @@ def test_a_runs_own_server_skips_registering_block_types_unless_asked(monkeypatc
     with booting_prefect_api(ui=False) as ready:
         api = ready()
         assert healthy(api)
-        assert _prefect_server_environment()["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "false"
+        assert _prefect_server_environment(api)["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "false"
     monkeypatch.setenv("PREFECT_API_BLOCKS_REGISTER_ON_START", "true")
     with booting_prefect_api(ui=False) as ready:
-        ready()
-        assert _prefect_server_environment()["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
+        assert _prefect_server_environment(ready())["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
