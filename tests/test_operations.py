@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -240,7 +241,7 @@ def test_flow_runs_started_here_send_no_heartbeats_unless_configured_to(monkeypa
 
 def _prefect_server_environment(api: str) -> dict[str, str]:
     """The environment of the Prefect server this process started for `api` (its child serving that port)."""
-    port = api.rsplit(":", 1)[1].split("/")[0]
+    port = str(urllib.parse.urlsplit(api).port)
     children = []
     for task in Path("/proc/self/task").iterdir():
         children += (task / "children").read_text().split()
