@@ -63,6 +63,16 @@ def test_signatures_estimate_similarity_and_are_stable():
     assert dedup.band_hashes(sigs, PARAMS).shape == (4, 32)
 
 
+def test_signatures_are_the_ones_earlier_runs_stored():
+    # Values datasketch 2.0's MinHash (seed 1, its default 'affine32' scheme), which signed bodies before,
+    # gave for this body: a warehouse signed then matches new bodies against the same permutations.
+    body = "미국 상무부는 중국 반도체 기업에 대한 수출 통제를 강화한다고 밝혔다. 업계는 공급망 영향을 우려했다."
+    sigs, counts = dedup.signatures([body, ""], PARAMS)
+    assert counts.tolist() == [12, 0]
+    assert sigs[0][:6].tolist() == [520045237, 31634254, 1111060397, 116885983, 1071306781, 110622858]
+    assert (sigs[1] == 2**32 - 1).all()  # no shingles: no minimum, never similar to anything but itself
+
+
 def frame(items: list[tuple[str, str]]) -> pl.DataFrame:
     return pl.DataFrame({"body_sha": [s for s, _ in items], "article_id": [f"id-{s}" for s, _ in items],
                          "body": [b for _, b in items]})
