@@ -529,6 +529,9 @@ class Extractor:
             title = _TITLE_RE.match(word) or _TITLE_RE.search(_strip_tail(word))
             if not title or idx == 0:
                 continue
+            # '서문시장', '시공사': a word that ends like a title but may name a market, a firm ('성남시장' does not)
+            doubtful = bool(title.start()) and title.group() in _COMMON_WHEN_GLUED \
+                and not self._affiliation(word[:title.start()])
             if title.start() and re.search(r"[()\d]|[가-힣]모$", word[:title.start()]):
                 continue  # 김모(33)씨: the name is glued to the title in this word, the model's to find
             # the noun run before the title: name (+ affiliation), no particles, at most 7 words back
@@ -555,6 +558,8 @@ class Extractor:
                                and not (len(run) == 1 and _korean_full_name(_clean(run[0][2]))))):
                 run.pop()
             run = run[-2:]
+            if len(run) == 2 and self._listed_place(_clean(run[0][2])):
+                run = run[1:]  # '중국 시진핑 주석', '경남 밀양 ... 공사': a place before the name is not part of it
             if not run:
                 continue
             n0 = run[0][0]
@@ -566,6 +571,8 @@ class Extractor:
             name = _clean(span)
             if not (_plausible_name(name, title.group(), known) or self._run_together_name(sent, n0, n1, name)):
                 continue
+            if doubtful and (title.group() == "공사" or not _korean_full_name(name)) and name not in known:
+                continue  # only a Korean full name makes a mayor of an unlisted town ('은수미 성남시장')
             if _org_named(name) or (name[-1] == title.group()[0] and name not in known):
                 continue  # 대우건설 사장, 유치원 원장: the organization the title heads, not a person
             if name in known:
@@ -577,6 +584,19 @@ class Extractor:
             elif not entry:
                 yield Mention(n0, n1, text[n0:n1], "PERSON", None, name, "title_pattern",
                               generic=len(name) < 2)
+
+    def _affiliation(self, prefix: str) -> bool:
+        """The part of a word before a title glued to it names what the title heads: a listed organization or
+        place ('부산시장'), one led by a listed place ('부산광역시장'), or a word with an office's ending
+        ('해양수산부공사')."""
+        entry = self.gaz.lookup(prefix)
+        return (entry is not None and entry.entity_type != "PERSON") or prefix in self.gaz.abbrev \
+            or (len(prefix) >= 2 and prefix.endswith(_OFFICE_PREFIX_TAILS)) or _org_named(prefix) \
+            or any(self._listed_place(prefix[:k]) for k in range(2, len(prefix)))
+
+    def _listed_place(self, word: str) -> bool:
+        entry = self.gaz.lookup(word)
+        return entry is not None and entry.entity_type in ("COUNTRY", "LOCATION")
 
     def _known(self, text: str, tokinfo: dict[int, tuple[int, str]], known: dict[str, Mention]):
         ends = {e for e, _ in tokinfo.values()}
@@ -691,6 +711,10 @@ def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:
 
 # a name ending so is an organization ('한진관광 대표이사', '대우건설 사장')
 _ORG_NAME_TAILS = tuple(t for t in (*ORG_SUFFIXES, *ner.ORG_TAILS) if len(t) >= 2 and t != "대학") + ("관광", "유통")
+# titles that, glued to a word, more often end a common noun: 서문시장 (a market), 시공사 (a firm), 도로공사 (works)
+_COMMON_WHEN_GLUED = frozenset({"시장", "공사"})
+# what an office's name ends with, when such a title is glued to it ('해양수산부공사')
+_OFFICE_PREFIX_TAILS = ("부", "청", "처", "원", "위", "시", "도", "군", "구", "당", "회", "국", "실", "단", "사", "소", "관")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
 

@@ -203,6 +203,9 @@ def test_person_with_title_in_unseen_sentence_has_exact_offsets(extractor):
     "대우건설 사장과 유치원 원장이 만났다.",  # the organization a title heads
     "여러 관급 공사를 수주했다.",  # 공사 the construction work, not the diplomat
     "김모(41)씨는 성매매 여성 이모씨와 함께 입건됐다.",  # the name is glued to 씨; 성매매 is no name
+    "대구시 중구 대신동 대구 서문시장에서 불이 났다.",  # 서문시장 a market: no 시장 (mayor) glued to a name
+    "장남이 운영 중인 서초동 시공사 본사가 포함됐다.",  # 시공사 a firm, not 시 + 공사
+    "경남 밀양 송전탑 공사를 둘러싼 대치가 계속됐다.",  # a listed place before the words is no name
 ])
 def test_title_words_do_not_make_people_of_common_words(extractor, text):
     people = [m.text for m in mentions(extractor, text) if m.entity_type == "PERSON"]
@@ -242,6 +245,10 @@ def test_countries_get_their_own_gazetteer_mark_for_the_model(extractor):
 @pytest.mark.parametrize("text, person, title", [
     ("선우재민 국토교통부 제2차관은 이날 현장을 찾았다.", "선우재민", "차관"),  # a two-syllable surname
     ("한지훈 대통령실 경제안보비서관은 말했다.", "한지훈", "비서관"),  # not one organization with the office
+    ("박형준 부산시장은 이날 말했다.", "박형준", "부산시장"),  # the title glued to a listed place
+    ("은수미 성남시장은 이날 말했다.", "은수미", "성남시장"),  # to an unlisted town, after a Korean full name
+    ("조은희 서초구청장은 이날 말했다.", "조은희", "서초구청장"),  # glued to an office's name
+    ("중국 류샤오밍 부주석이 방한했다.", "류샤오밍", "부주석"),  # the country before the name is not part of it
 ])
 def test_titled_people_that_the_rules_used_to_refuse(text, person, title):
     # the pipeline's own filter: discovered names it is unsure of never reach the warehouse
