@@ -587,8 +587,8 @@ class Extractor:
 
     def _affiliation(self, prefix: str) -> bool:
         """The part of a word before a title glued to it names what the title heads: a listed organization or
-        place ('부산시장'), one led by a listed place ('부산광역시장'), or a word with an office's ending
-        ('해양수산부공사')."""
+        place ('부산시장'), one led by a listed place ('부산광역시장'), or a name with an office's or an
+        organization's ending."""
         entry = self.gaz.lookup(prefix)
         return (entry is not None and entry.entity_type != "PERSON") or prefix in self.gaz.abbrev \
             or (len(prefix) >= 2 and prefix.endswith(_OFFICE_PREFIX_TAILS)) or _org_named(prefix) \
@@ -713,7 +713,7 @@ def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:
 _ORG_NAME_TAILS = tuple(t for t in (*ORG_SUFFIXES, *ner.ORG_TAILS) if len(t) >= 2 and t != "대학") + ("관광", "유통")
 # titles that, glued to a word, more often end a common noun: 서문시장 (a market), 시공사 (a firm), 도로공사 (works)
 _COMMON_WHEN_GLUED = frozenset({"시장", "공사"})
-# what an office's name ends with, when such a title is glued to it ('해양수산부공사')
+# what an office's name ends with (부, 청, 시...), when such a title is glued to it
 _OFFICE_PREFIX_TAILS = ("부", "청", "처", "원", "위", "시", "도", "군", "구", "당", "회", "국", "실", "단", "사", "소", "관")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
