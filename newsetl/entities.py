@@ -28,7 +28,9 @@ TITLES = (
 )
 _TITLE_ALT = "|".join(sorted(map(re.escape, TITLES), key=len, reverse=True))
 _TITLE_RE = re.compile(r"(?:" + _TITLE_ALT + r")(?=$|[^가-힣A-Za-z])")
-_TITLE_END = re.compile(r"\s(" + _TITLE_ALT + r")$")
+# a model's span that ends in a title or a word that stands for one ('배 부총리', '최하지 기자', 'A 기자')
+_ROLE_END = re.compile(r"\s(" + "|".join(sorted(map(re.escape, {*TITLES, *ner.TITLE_WORDS}), key=len, reverse=True))
+                       + r")$")
 _TITLE_BEFORE = re.compile(r"(" + _TITLE_ALT + r")\s+$")
 
 SURNAMES = frozenset(
@@ -509,7 +511,7 @@ class Extractor:
             return Mention(s, e, surface, entry.entity_type, entry.entity_id, entry.name, "crf", confidence=conf)
         title = None
         if tag == "PS":
-            t = _TITLE_END.search(name)  # KLUE-style spans may carry the title: '배 부총리', '윤 선수'
+            t = _ROLE_END.search(name)  # KLUE-style spans may carry the title: '배 부총리', '윤 선수', 'A 기자'
             if t and t.start() > 0:
                 name, title = name[:t.start()].strip(), t.group(1)
             if known and name in known:
@@ -611,6 +613,8 @@ class Extractor:
         """The title and affiliation written next to a person: '안덕근 산업부 장관', '젠슨 황 엔비디아 CEO'."""
         tail = text[person.end:person.end + 60]
         m = _ROLE_AFTER.match(tail)
+        if m and m.start(3) and re.match(r"[을를]\s", tail):
+            m = None  # the name is an object ('나인뮤지스를 탈퇴한 가수 류세라 씨'): the title is another's
         title = affiliation = None
         between = (m.group(1) or "").strip() if m else ""
         # no particle ends the words between, and no bare sign stands among them ('기자 = 남궁민재 ... 본부장')

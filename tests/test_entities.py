@@ -334,3 +334,26 @@ def test_kiwi_without_its_typo_dictionary_reads_the_sample_the_same():
 
     ours = read(nlp.kiwi())  # the process's analyzer, as the pipeline builds it
     assert ours == read(Kiwi(num_workers=1)) and sum(map(len, ours)) > 2000
+
+
+def test_an_anonymous_letter_is_no_entity(extractor):
+    # 'A 기자' in one article is not the 'A 기자' of another: no entity links them
+    text = "검찰 출입기자 등과 술자리를 하면서 동석한 한 중앙일간지 A 기자를 맥주병으로 폭행했다."
+    people = [m for m in mentions(extractor, text) if m.entity_type == "PERSON"]
+    assert people and all(m.generic for m in people)
+    _, rows = analyse_batch([("a", text)], REF)
+    assert not [r for r in rows if r[5] == "PERSON"]
+
+
+def test_a_title_after_another_name_is_not_this_ones(extractor):
+    # 나인뮤지스 ends in a particle: 가수 and 씨 belong to 류세라
+    text = "그룹 나인뮤지스를 탈퇴한 가수 류세라 씨가 첫 솔로 앨범을 냈다."
+    _, rows = analyse_batch([("a", text)], REF)
+    assert {(r[4], r[10]) for r in rows if r[5] == "PERSON"} == {("류세라", "씨")}
+
+
+def test_a_reporters_sign_off_names_the_reporter_not_the_reporter_and_title():
+    # the model's span carries 기자: the entity is 최수동, with 기자 as the title, as in '배 부총리'
+    text = "징역 10년을 구형한 것이다.\n\n최수동 기자 (choisd@newsis.com)\n\n이 기사를 추천합니다"
+    _, rows = analyse_batch([("a", text)], REF)
+    assert {(r[8], r[10]) for r in rows if r[5] == "PERSON"} == {("최수동", "기자")}
