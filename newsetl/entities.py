@@ -531,9 +531,6 @@ class Extractor:
             title = _TITLE_RE.match(word) or _TITLE_RE.search(_strip_tail(word))
             if not title or idx == 0:
                 continue
-            # '서문시장', '시공사': a word that ends like a title but may name a market, a firm ('성남시장' does not)
-            doubtful = bool(title.start()) and title.group() in _COMMON_WHEN_GLUED \
-                and not self._affiliation(word[:title.start()])
             if title.start() and re.search(r"[()\d]|[가-힣]모$", word[:title.start()]):
                 continue  # 김모(33)씨: the name is glued to the title in this word, the model's to find
             # the noun run before the title: name (+ affiliation), no particles, at most 7 words back
@@ -573,8 +570,12 @@ class Extractor:
             name = _clean(span)
             if not (_plausible_name(name, title.group(), known) or self._run_together_name(sent, n0, n1, name)):
                 continue
-            if doubtful and (title.group() == "공사" or not _korean_full_name(name)) and name not in known:
-                continue  # only a Korean full name makes a mayor of an unlisted town ('은수미 성남시장')
+            # '서문시장', '시공사': a word that ends like a title but may name a market or a firm; before a word
+            # that names no office, only a Korean full name makes a mayor of the town ('은수미 성남시장')
+            if title.start() and title.group() in _COMMON_WHEN_GLUED and name not in known \
+                    and (title.group() == "공사" or not _korean_full_name(name)) \
+                    and not self._affiliation(word[:title.start()]):
+                continue
             if _org_named(name) or (name[-1] == title.group()[0] and name not in known):
                 continue  # 대우건설 사장, 유치원 원장: the organization the title heads, not a person
             if name in known:
