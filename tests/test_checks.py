@@ -455,6 +455,29 @@ def test_great_expectations_is_set_aside_from_garbage_collection_once_imported()
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
 
+def test_libraries_great_expectations_imports_for_unused_features_load_only_when_read():
+    # scipy.stats and altair were 1.2 s of GX's ~3 s import; the suites and reports never read them, and
+    # whoever does gets the real module
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from newsetl import checks\n"
+            "checks._gx()\n"
+            "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
+            "assert 'scipy.stats' not in {n for n, m in sys.modules.items() if not isinstance(m, checks._Deferred)}\n"
+            "assert 'altair' not in {n for n, m in sys.modules.items() if not isinstance(m, checks._Deferred)}\n"
+            "assert round(kl.stats.norm.cdf(1.0), 4) == 0.8413\n"
+            "from scipy.stats import entropy\n"
+            "assert round(float(entropy([0.5, 0.5], base=2)), 6) == 1.0\n"
+            "assert type(sys.modules['scipy.stats']).__name__ == 'module'\n"
+            "import altair\n"
+            "assert altair.Chart is sys.modules['altair'].Chart\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
 
 def test_checked_frames_are_not_kept_once_their_suite_is_done(con, monkeypatch):
     # GX's pandas engine kept every batch's frame as long as its context: at 100k articles the articles'
