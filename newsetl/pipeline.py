@@ -170,6 +170,10 @@ def start_local_analysis(settings: Settings, texts: int | None = None) -> None:
 def map_on_local_workers(settings: Settings) -> Callable[[Callable, list], list]:
     """A model's map_batches on this machine's analysis workers, started on first use."""
     def map_batches(fn: Callable, batches: list) -> list:
+        if not batches:
+            # the analysis rebuilt with no new text (files removed, only duplicates new): loading analyzers
+            # for it cost ~4 s of CPU per worker
+            return []
         start_local_analysis(settings)
         return _local_workers.map(fn, batches)
 

@@ -265,6 +265,19 @@ def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cann
     assert steps._warm is None and steps._local_workers is None
 
 
+def test_an_analysis_with_no_new_text_starts_no_worker():
+    # a run whose files were only removed, or whose new articles are all duplicates, rebuilds the analysis
+    # with nothing in it: two workers loading analyzers for that cost ~8 s of CPU
+    from newsetl import pipeline as steps
+
+    assert steps._local_workers is None
+    try:
+        assert steps.map_on_local_workers(Settings().with_(workers=2))(_worker_pid, []) == []
+        assert steps._local_workers is None
+    finally:
+        steps.stop_local_analysis()
+
+
 def test_analysis_workers_end_with_a_process_killed_outright(tmp_path):
     # SIGKILL or the out-of-memory killer gives the process no time to stop its workers: they must not stay
     import os
