@@ -127,14 +127,19 @@ def expectation_id(suite: str, position: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"newsetl:{suite}#{position}"))
 
 
-def preload() -> None:
-    """Import Great Expectations (~2.5 s) on a background thread, for a run that will validate.
+def preload(*, now: bool = False) -> None:
+    """Import Great Expectations (~1.8 s) ahead of the checks: on a background thread, or `now`.
 
     The run's thread spends seconds of its later stages in DuckDB or waiting for the analysis workers,
-    without the GIL; the import goes on then, instead of at the checks. A failed import here is
-    ignored: the checks import it again and report the error in their own words.
+    without the GIL; the import goes on then, instead of at the checks. A caller that would only wait
+    otherwise (for its Prefect server) imports it now. A failed import here is ignored: the checks
+    import it again and report the error in their own words.
     """
-    if "great_expectations" not in sys.modules:
+    if "great_expectations" in sys.modules:
+        return
+    if now:
+        _quiet_import()
+    else:
         threading.Thread(target=_quiet_import, name="newsetl-gx-preload", daemon=True).start()
 
 

@@ -96,8 +96,8 @@ def run(
         _fail("--dask-address needs --task-runner dask")
     settings = _with_sources(_settings(db), source)
     settings = settings.with_(full_refresh=full_refresh, select=tuple(select or ()))
-    from newsetl import warehouse
-    from newsetl.prefect_server import ServerError, booting_prefect_api
+    from newsetl import checks, warehouse
+    from newsetl.prefect_server import ServerError, answering, booting_prefect_api
 
     stop = _StopRequests()
     signal.signal(signal.SIGINT, stop.request)
@@ -111,6 +111,10 @@ def run(
             # The ~370k objects of the libraries just imported live as long as the process: set aside, they
             # no longer make every full garbage collection of the run walk them (~0.23 s each).
             steps.set_aside_loaded_objects()
+            if not answering():
+                # the server needs ~2.5 s more, and this process would only wait: Great Expectations loads
+                # now, not later beside the analysis worker (a run with nothing new does not use it)
+                checks.preload(now=True)
             with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
                 hook("starting the Prefect server", transient=True)
                 server_ready()

@@ -31,6 +31,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def answering() -> bool:
+    """Whether the server this process uses (PREFECT_API_URL) answers already."""
+    api_url = os.environ.get("PREFECT_API_URL")
+    return bool(api_url) and healthy(api_url, timeout=0.5)
+
+
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
