@@ -440,27 +440,30 @@ def test_large_models_checked_in_partitions_give_the_whole_tables_results(con, c
     assert gx["success"] is (case not in ("duplicate and broken mentions",))
 
 
-def test_great_expectations_is_set_aside_from_garbage_collection_once_imported():
-    # every stage of a run ends with a full collection (pipeline.give_back_memory); walking GX's ~200k
-    # long-lived objects each time cost ~0.15 s, several times a run
+def _passes_in_a_fresh_interpreter(code: str) -> None:
+    """Run `code` in a new Python process (one that has not imported GX yet); it must exit cleanly."""
     import subprocess
     import sys
 
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_great_expectations_is_set_aside_from_garbage_collection_once_imported():
+    # every stage of a run ends with a full collection (pipeline.give_back_memory); walking GX's ~200k
+    # long-lived objects each time cost ~0.15 s, several times a run
     code = ("import gc\n"
             "from newsetl import checks\n"
             "before = gc.get_freeze_count()\n"
             "checks._gx()\n"
             "assert gc.get_freeze_count() > before + 100_000, (before, gc.get_freeze_count())\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
+    _passes_in_a_fresh_interpreter(code)
+
 
 def test_libraries_great_expectations_imports_for_unused_features_load_only_when_read():
     # scipy.stats and altair were 1.2 s of GX's ~3 s import; the suites and reports never read them, and
     # whoever does gets the real module
-    import subprocess
-    import sys
-
     code = ("import sys\n"
             "from newsetl import checks\n"
             "checks._gx()\n"
@@ -473,10 +476,7 @@ def test_libraries_great_expectations_imports_for_unused_features_load_only_when
             "assert type(sys.modules['scipy.stats']).__name__ == 'module'\n"
             "import altair\n"
             "assert altair.Chart is sys.modules['altair'].Chart\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-
+    _passes_in_a_fresh_interpreter(code)
 
 
 def test_checked_frames_are_not_kept_once_their_suite_is_done(con, monkeypatch):
