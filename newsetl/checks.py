@@ -172,7 +172,7 @@ class _Deferred(types.ModuleType):
         return getattr(real, name)
 
 
-_deferred_lock = threading.Lock()
+_deferred_lock = threading.RLock()  # re-entrant: loading one may read another
 
 
 def _gx():

@@ -113,7 +113,8 @@ def run(
             steps.set_aside_loaded_objects()
             if not answering():
                 # the server needs ~2.5 s more, and this process would only wait: Great Expectations loads
-                # now, not later beside the analysis worker (a run with nothing new does not use it)
+                # now, not later beside the analysis worker (a run with nothing new never uses it, but the
+                # wait hides its import)
                 checks.preload(now=True)
             with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
                 hook("starting the Prefect server", transient=True)
