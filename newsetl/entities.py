@@ -15,6 +15,12 @@ from newsetl import ner
 from newsetl.gazetteer import Entry, Gazetteer, fold
 from newsetl.nlp import Sentence, Token
 
+
+def _alternation(words) -> str:
+    """A regex alternation of literal words, longest first (so '부총리' is tried before '총리')."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
 TITLES = (
     "대통령", "부통령", "총리", "부총리", "국무총리", "장관", "차관", "차관보", "대신", "경제산업상", "외무상", "방위상",
     "재무상", "상무장관", "국무장관", "재무장관", "국방장관", "무역대표", "대표", "주석", "국가주석", "부주석",
@@ -26,11 +32,10 @@ TITLES = (
     "하원의원", "하원의장", "원내대표", "정책위의장", "사무국장", "단장", "팀장", "총영사", "왕세자", "국왕", "여왕",
     "산업안보차관", "부부장", "행정관", "차장", "부장", "조정관", "수반", "특별보좌관", "보좌관", "의원장", "지검장", "검찰총장",
 )
-_TITLE_ALT = "|".join(sorted(map(re.escape, TITLES), key=len, reverse=True))
+_TITLE_ALT = _alternation(TITLES)
 _TITLE_RE = re.compile(r"(?:" + _TITLE_ALT + r")(?=$|[^가-힣A-Za-z])")
 # a model's span that ends in a title or a word that stands for one ('배 부총리', '최하지 기자', 'A 기자')
-_ROLE_END = re.compile(r"\s(" + "|".join(sorted(map(re.escape, {*TITLES, *ner.TITLE_WORDS}), key=len, reverse=True))
-                       + r")$")
+_ROLE_END = re.compile(r"\s(" + _alternation({*TITLES, *ner.TITLE_WORDS}) + r")$")
 _TITLE_BEFORE = re.compile(r"(" + _TITLE_ALT + r")\s+$")
 
 SURNAMES = frozenset(
@@ -43,7 +48,7 @@ _COMPOUND = re.compile(r"(?<![가-힣A-Za-z])[가-힣A-Za-z]+(?:\s?[·ㆍ‧・]
 _DOT = re.compile(r"\s?[·ㆍ‧・]\s?")
 _COMPOUND_PLAIN = frozenset({"한미", "한일", "한중", "미중", "미일", "중일", "한미일", "한중일", "북중", "북러", "한러",
                              "미러", "중러", "한미중", "남북", "북일", "한중러", "북미일"})
-_COMPOUND_PLAIN_RE = re.compile(r"(?<![가-힣])(" + "|".join(sorted(_COMPOUND_PLAIN, key=len, reverse=True)) + ")")
+_COMPOUND_PLAIN_RE = re.compile(r"(?<![가-힣])(" + _alternation(_COMPOUND_PLAIN) + ")")
 _EXTRA_ABBREV = {"남": "KR"}  # 남북: South and North (남 is not 한's alias elsewhere)
 # 對中: 대(對)중, 대중국, and bare 대중 only before a policy noun (대중 alone is 'the public').
 _CHINA_DAE = re.compile(
@@ -58,15 +63,16 @@ _JOSA = (
     "은", "는", "이", "가", "을", "를", "과", "와", "의", "에", "도", "로", "만", "나", "며", "고", "란", "측", "산", "간",
     "계", "발", "행", "판", "인", "들", "뿐", "께", "쪽", "내",
 )
-_PARTICLES = re.compile(r"(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r"){0,3}(?=[^가-힣]|$)")
+_JOSA_ALT = _alternation(_JOSA)
+_PARTICLES = re.compile(r"(?:" + _JOSA_ALT + r"){0,3}(?=[^가-힣]|$)")
 # After a name: an optional (age/party), up to four affiliation words, then the title ('산업부 장관이', '엔비디아 CEO').
 _ROLE_AFTER = re.compile(r"\s*(?:\([^)]{0,20}\)\s*)?((?:[^\s,.]+\s+){0,4}?)([^\s,.]*?)(" + _TITLE_ALT + r")"
-                         r"(?=(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r"){0,2}(?:[^가-힣A-Za-z]|$))")
+                         r"(?=(?:" + _JOSA_ALT + r"){0,2}(?:[^가-힣A-Za-z]|$))")
 # Country and place names that are also everyday words: only a proper-noun reading counts.
 AMBIGUOUS_NAMES = frozenset({"이란", "인도", "수단", "오만", "가나", "말리", "차드", "기니", "토고", "통가", "가봉",
                              "조지아", "요르단", "대구", "광주", "성주", "고성", "남해", "동해", "서해"})
 # An office title glued to its office ('과학기술정책실장', '질병관리본부장'): the office is the organization.
-_OFFICE_TAIL = re.compile(r"장(?=$|[^가-힣]|" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r")")
+_OFFICE_TAIL = re.compile(r"장(?=$|[^가-힣]|" + _JOSA_ALT + r")")
 _OFFICE_ENDS = ("실", "국", "처", "청", "원", "본부", "은행", "위원회", "위", "부", "단", "센터", "공사", "공단", "소", "관")
 _NOUNISH = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "SP", "SO", "SW", "W_SERIAL"})
 _PROPER_TAGS = frozenset({"NNP", "SL", "SH"})
@@ -83,7 +89,6 @@ ORG_SUFFIXES = (
     "공사", "공단", "중공업", "화학", "에너지", "바이오", "제약", "건설", "자동차", "항공", "조선", "홀딩스", "테크놀로지스",
     "테크", "산업", "물산", "상사", "생명", "보험", "카드", "캐피탈", "방송", "통신사", "기구", "연합", "협의회", "당",
 )
-_JOSA_ALT = "|".join(sorted(_JOSA, key=len, reverse=True))
 _QUALIFIER = re.compile(r"(?:인|산)(?=$|[^가-힣]|(?:" + _JOSA_ALT + r")(?:[^가-힣]|$))")
 _ORG_HEAD = re.compile(r" (통신|방송|신문|그룹)(?=$|[^가-힣]|(?:" + _JOSA_ALT + r")(?:[^가-힣]|$))")
 # Names that point rather than name ('our country'): linked to what they mean, but no name span of their own.
@@ -756,13 +761,16 @@ def _strip_tail(word: str) -> str:
     return re.sub(r"[은는이가을를과와의에도께서,.]+$", "", word)
 
 
+_JOSA_END = re.compile(r"(?:" + _JOSA_ALT + r")$")
+
+
 def _strip_josa_any(word: str) -> str:
-    m = re.search(r"(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r")$", word)
+    m = _JOSA_END.search(word)
     return word[:m.start()] if m and m.start() >= 1 else word
 
 
 def _strip_josa(name: str) -> str:
-    m = re.search(r"(?:" + "|".join(sorted(_JOSA, key=len, reverse=True)) + r")$", name)
+    m = _JOSA_END.search(name)
     return name[:m.start()] if m and m.start() >= 2 else name
 
 
