@@ -294,11 +294,23 @@ def query(
     if format == "parquet":
         frame.write_parquet(output)
     elif format == "csv":
-        text = frame.write_csv()
+        text = _flat(frame).write_csv()
         output.write_text(text, encoding="utf-8") if output else sys.stdout.write(text)
     else:
         lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in frame.iter_rows(named=True))
         output.write_text(lines, encoding="utf-8") if output else sys.stdout.write(lines)
+
+
+def _flat(frame):
+    """The frame with its list and struct columns (aliases, participants) as JSON text: CSV has no nested
+    values, and JSON is how --format json writes them too."""
+    import polars as pl
+
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.Series(name, [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                         for v in frame[name].to_list()], dtype=pl.String)
+        for name in nested) if nested else frame
 
 
 @app.command()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import re
 
@@ -137,6 +140,16 @@ def test_query_is_read_only(sample_run):
     assert query(db, "select count(*) from marts.dim_article") == [(5,)]
     ok = newsetl("query", "select count(*) as n from marts.dim_article", "--db", str(db), "--format", "csv")
     assert ok.returncode == 0 and ok.stdout.splitlines() == ["n", "5"]
+
+
+def test_query_writes_list_columns_to_csv_as_json(sample_run):
+    db, _ = sample_run
+    result = newsetl("query", "select name, aliases from marts.dim_entity where name = '미국'", "--db", str(db),
+                     "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["name"] for r in rows] == ["미국"]
+    assert "美" in json.loads(rows[0]["aliases"])
 
 
 def test_status_lists_the_runs(sample_run):
