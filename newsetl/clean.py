@@ -274,7 +274,8 @@ def _metadata_date(meta: dict) -> date | None:
     for key in ("published_at", "date", "published_date", "pubdate"):
         value = meta.get(key)
         if value:
-            parsed = dates.parse_timestamp(str(value))
+            # a feed's timestamp, or a date as people write it ('2025년 10월 29일', '2025. 10. 29.')
+            parsed = dates.parse_timestamp(str(value)) or dates.parse_publication_date(str(value))
             if parsed:
                 return parsed
     return None

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsetl.dates import parse_timestamp
 from newsetl.decode import DecodeError, decode_bytes, normalize_text, sniff_utf16
 from newsetl.htmltext import extract_page, html_fragment_to_text, sniff_charset
 
@@ -310,6 +311,37 @@ def _front_matter(lines: list[str]) -> tuple[dict, int] | None:
     return None
 
 
+# 'key: value' lines before a scraped article's text: '제목: …', '날짜: 2025-10-29', 'Source: …'
+_HEADER_LINE = re.compile(r"^[ \t\u3000]*([^\s:：][^:：\n]{0,19}?)[ \t]*[:：][ \t\u3000]*(.*?)[ \t\u3000]*$")
+_HEADER_VALUE_MAX = 300  # longer is a paragraph of text, not a field
+_HEADER_KEYS = {syn: norm for norm, syns in _SYNONYMS.items() for syn in syns}
+
+
+def _header_lines(lines: list[str]) -> tuple[dict, list[str]] | None:
+    """Fields of the leading 'key: value' lines whose keys name an article's fields, and the lines of the text
+    after them; None when the text does not start with one.
+
+    Only known field names count ('제목', '날짜', '출처', 'Title', 'Date', ...): a lead sentence with a colon in
+    it ('정부: …') is text. A '본문:' line starts the text with its value.
+    """
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
+        return None
+    fields: dict = {}
+    for i in range(start, len(lines)):
+        match = _HEADER_LINE.match(lines[i])
+        if match and _DATE_LINE.match(lines[i]) and not parse_timestamp(match.group(2)):
+            match = None  # 'date: 2025-10-29 한국과 미국이 …': the lead on the date's line, the date line's reading
+        norm = _HEADER_KEYS.get(_key(match.group(1))) if match and len(match.group(2)) <= _HEADER_VALUE_MAX else None
+        if norm is None:
+            return (fields, lines[i:]) if fields else None
+        if norm == "body":
+            return (fields, [match.group(2), *lines[i + 1:]]) if fields or match.group(2) else None
+        if match.group(2):
+            fields[match.group(1)] = match.group(2)
+    return None
+
+
 def _read_txt(data: bytes) -> tuple[list[Record], list[Rejected]]:
     decoded = _whole_file_text(data)
     if _is_rejected(decoded):
@@ -318,9 +350,15 @@ def _read_txt(data: bytes) -> tuple[list[Record], list[Rejected]]:
     lines = text.split("\n")
     metadata: dict = {}
     front = _front_matter(lines)
+    what = "a date line"
     if front:
         metadata, after = front
         lines = lines[after:]
+        what = "front matter"
+    elif header := _header_lines(lines):
+        fields, lines = header
+        _, _, metadata = _normalized_fields(fields)
+        what = "header lines"
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None:
         match = _DATE_LINE.match(lines[first])
@@ -330,7 +368,6 @@ def _read_txt(data: bytes) -> tuple[list[Record], list[Rejected]]:
             lines = lines[first + 1 :] if not rest.strip() else [rest, *lines[first + 1 :]]
     body = "\n".join(lines).strip("\n")
     if _blank(body):
-        what = "front matter" if front else "a date line"
         return [], [Rejected(None, "empty", f"no body text after {what} ({len(data)} bytes)", data)]
     title = metadata.get("title") or None
     return [Record(None, text, body, title, metadata, "txt", encoding, data)], []

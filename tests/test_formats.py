@@ -693,3 +693,38 @@ def _check_html(path: Path, rec: Record, want: dict, meta: dict, label: str) -> 
     for chrome in ("gtag(", "주소가 복사", "등록번호", "청소년보호책임자", "입력 20"):
         assert chrome not in rec.body, (label, chrome)
     assert rec.body.split("\n")[0] != want["title"], label
+
+
+def test_txt_header_lines_in_korean_go_to_metadata(tmp_path):
+    text = f"제목: 美 상무부, 中 기업 140곳 수출통제\n발행일: 2026년 12월 3일\n출처: 뉴스1\n\n{LEAD}\n\n{SECOND}\n"
+    rec = one_record(write(tmp_path, "a.txt", text))
+    assert rec.title == "美 상무부, 中 기업 140곳 수출통제"
+    assert rec.body == f"{LEAD}\n\n{SECOND}"
+    assert rec.metadata["source"] == "뉴스1"
+    assert rec.metadata["published_at"] == "2026년 12월 3일"
+
+
+def test_txt_header_lines_in_english_and_a_body_label(tmp_path):
+    text = f"Title: Chips pact\nDate: 2026-10-27 09:00\nURL: https://example.com/a/1\n본문: {LEAD}\n{SECOND}\n"
+    rec = one_record(write(tmp_path, "a.txt", text))
+    assert (rec.title, rec.metadata["published_at"], rec.metadata["url"]) == (
+        "Chips pact", "2026-10-27 09:00", "https://example.com/a/1")
+    assert rec.body == f"{LEAD}\n{SECOND}"
+
+
+def test_txt_lead_with_a_colon_is_text(tmp_path):
+    text = f"정부: 공급망 대응 강화\n{LEAD}\n"
+    rec = one_record(write(tmp_path, "a.txt", text))
+    assert rec.metadata == {} and rec.title is None
+    assert rec.body == text.strip("\n")
+
+
+def test_txt_header_lines_with_no_text_after_them_are_empty(tmp_path):
+    rejected = one_rejection(write(tmp_path, "a.txt", "제목: 공급망\n날짜: 2026-10-27\n\n"))
+    assert rejected.reason == "empty" and "header lines" in rejected.detail
+
+
+def test_txt_date_line_with_a_colon_keeps_its_lead(tmp_path):
+    rec = one_record(write(tmp_path, "a.txt", f"date: 2025-10-29 {LEAD}\n"))
+    assert rec.metadata == {"date": "2025-10-29"}
+    assert rec.body == LEAD
