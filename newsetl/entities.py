@@ -223,7 +223,9 @@ class Extractor:
                                   title=None, affiliation_id=None))
 
         # '황보건설': a surname-like first letter but a company's ending; '수성구청': a place's office
-        crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and _org_named(text[c[0]:c[1]]))
+        # '장비업체 나우라', '핀테크 기업 아이리스아이디': the name a kind of company introduces is that company
+        crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and (_org_named(text[c[0]:c[1]])
+                                                                 or _COMPANY_BEFORE.search(text, 0, c[0])))
                or (c[2] in ("LC", "PS") and _office_named(text[c[0]:c[1]], c[2] == "PS")) else c for c in crf]
         # a person's name never ends in a listed country or organization ('저우밍더 중국' before 총리): the
         # affiliation is not part of the name
@@ -250,6 +252,9 @@ class Extractor:
             claim(m)
         for m in self._offices(text, gazetteer):
             claim(m)
+        for country, ministry in self._ministries(text, gazetteer):
+            if claim(ministry):
+                found.append(replace(country, nested=True))
         # a statistical span that swallows listed names ('한국 정부', '서울 삼성동 그랜드 인터콘티넨탈')
         # wins the span; the listed names inside stay, nested, for linking
         for c in crf:
@@ -644,6 +649,16 @@ class Extractor:
         return replace(person, title=title, affiliation_id=affiliation) if title or affiliation else person
 
     # -- organizations by form ---------------------------------------------------------------
+    @staticmethod
+    def _ministries(text: str, gazetteer: list[Mention]):
+        """(country, ministry) for a listed country followed by a ministry no list has: '인도네시아
+        에너지광물자원부', '네덜란드 대외무역개발협력부'. The ministry's name includes its country, as listed ones
+        do ('중국 상무부')."""
+        for g in gazetteer:
+            if g.entity_type == "COUNTRY" and (m := _MINISTRY.match(text, g.end)) and not m.group(1).endswith(_NOT_MINISTRY):
+                yield g, Mention(g.start, m.end(1), text[g.start:m.end(1)], "ORG", None, text[g.start:m.end(1)],
+                                 "suffix_pattern")
+
     def _org_forms(self, sent: Sentence):
         text, base = sent.text, sent.start
         for t in sent.tokens:
@@ -725,6 +740,13 @@ _ORG_NAME_TAILS = tuple(t for t in (*ORG_SUFFIXES, *ner.ORG_TAILS) if len(t) >= 
 _COMMON_WHEN_GLUED = frozenset({"시장", "공사"})
 # what an office's name ends with (부, 청, 시...), when such a title is glued to it
 _OFFICE_PREFIX_TAILS = ("부", "청", "처", "원", "위", "시", "도", "군", "구", "당", "회", "국", "실", "단", "사", "소", "관")
+# a ministry's name after its country: four or more syllables ending in 부, then a particle, a title or a space
+_MINISTRY = re.compile(r" ([가-힣]{3,12}부)(?=은|는|이|가|의|와|과|도|를|을|에|로|장관|차관|대변인|\s|[,.)]|$)")
+# words ending in 부 that are no ministry: a body of people ('고위간부', '최고지도부'), a part ('상당 부분' aside)
+_NOT_MINISTRY = ("간부", "지도부", "수뇌부", "내부", "외부", "일부", "전부", "세부", "본부", "사령부", "상층부", "핵심부",
+                 "집행부", "지휘부", "대부", "신부", "농부", "어부", "주부", "잠정부")
+# a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
+_COMPANY_BEFORE = re.compile(r"(?:업체|기업|회사|제조사|스타트업|자회사|계열사|협력사|운영사|개발사)(?:인|로|였던)?\s$")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
 

@@ -357,3 +357,20 @@ def test_a_reporters_sign_off_names_the_reporter_not_the_reporter_and_title():
     text = "징역 10년을 구형한 것이다.\n\n최수동 기자 (choisd@newsis.com)\n\n이 기사를 추천합니다"
     _, rows = analyse_batch([("a", text)], REF)
     assert {(r[8], r[10]) for r in rows if r[5] == "PERSON"} == {("최수동", "기자")}
+
+
+def test_a_countrys_ministry_that_no_list_has_is_an_organization_with_its_country_inside(extractor):
+    ms = mentions(extractor, "바흘릴 라하달리아 인도네시아 에너지광물자원부 장관은 자카르타에서 말했다.")
+    ministry = next(m for m in ms if m.entity_type == "ORG")
+    # kiwi reads no proper noun in it, yet it names one body: an entity of its own, not a generic phrase
+    assert (ministry.text, ministry.entity_id, ministry.nested, ministry.generic) == (
+        "인도네시아 에너지광물자원부", None, False, False)
+    country = next(m for m in ms if m.entity_id == "country:ID")
+    assert country.nested
+    # a body of people or a region is no ministry
+    assert not [m for m in mentions(extractor, "중국 최고지도부는 이날 회의를 열었다.") if m.entity_type == "ORG"]
+
+
+def test_a_name_after_a_kind_of_company_is_that_company(extractor):
+    ms = mentions(extractor, "미국 상무부는 중국 반도체 장비업체 나우라를 명단에 추가했다.")
+    assert [(m.text, m.entity_type) for m in ms if m.text == "나우라"] == [("나우라", "ORG")]
