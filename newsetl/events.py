@@ -246,7 +246,8 @@ class EventExtractor:
                         continue
                     roles = assign_roles(text, chosen, trig.event_type, start)
                     in_clause = [d for d in dates if c0 <= d.start < c1 and not inside(d.start, quotes)]
-                    when = _nearest(in_clause, start)
+                    # '2030년까지 연장한다고 14일 발표했다': a period's end is no day the event took place
+                    when = _nearest([d for d in in_clause if not text.startswith("까지", d.end)] or in_clause, start)
                     rest = text[end:c1]
                     clause = text[c0:c1]
                     found.append(Candidate(

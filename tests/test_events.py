@@ -76,6 +76,7 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("미국은 10일 중국에 대한 희토류 수출 통제 조치를 발표했다.", "SANCTION", "export_control"),
     ("영국은 8일 미국 기업 12곳을 수출 제한 명단(엔티티 리스트)에 추가했다.", "SANCTION", "entity_list"),
     ("미국은 지난 7월 태국에 대한 반도체 수출을 전면 금지하는 조치를 내놨다.", "SANCTION", "ban"),
+    ("중국 상무부는 9일 갈륨과 게르마늄의 미국 수출을 원칙적으로 금지한다고 발표했다.", "SANCTION", "ban"),
     ("한국은 17일 창신메모리를 겨냥해 반도체 관련 제재를 단행했다.", "SANCTION", "sanction"),
     ("칠레는 4일 대만산 코발트에 대한 관세율을 7.5%에서 100%로 올렸다.", "SANCTION", "tariff_raise"),
     ("미국은 28일 중국에 적용하던 관세를 10%포인트 인하했다.", "CONCEDE", "tariff_cut"),
@@ -181,6 +182,11 @@ def test_dates_resolve_against_publication_and_status_follows_tense_and_date():
     assert (c.date, c.precision, c.status, c.date_text) == (date(2024, 8, 1), "month", "reported", "지난해 8월")
     c = one("엔비디아는 삼성전자에 AI 반도체를 공급하는 신규 계약을 체결하고 구체적 내용은 31일 공개할 예정이다.")
     assert (c.date, c.status) == (date(2025, 10, 31), "planned")
+
+
+def test_the_end_of_a_period_is_not_the_day_of_the_event():
+    c = one("인도네시아 정부가 니켈 원광 수출 금지 조치를 2030년까지 연장한다고 14일 발표했다.", date(2026, 9, 14))
+    assert (c.event_type, c.date, c.precision, c.status) == ("SANCTION", date(2026, 9, 14), "day", "reported")
 
 
 def test_without_a_publication_date_only_what_the_text_fixes_is_resolved():
