@@ -653,9 +653,11 @@ class Extractor:
     def _ministries(text: str, gazetteer: list[Mention]):
         """(country, ministry) for a listed country followed by a ministry no list has: '인도네시아
         에너지광물자원부', '네덜란드 대외무역개발협력부'. The ministry's name includes its country, as listed ones
-        do ('중국 상무부')."""
+        do ('중국 상무부'); a listed ministry after its country ('한국 산업통상자원부') is the listed one."""
+        listed = {g.start for g in gazetteer}
         for g in gazetteer:
-            if g.entity_type == "COUNTRY" and (m := _MINISTRY.match(text, g.end)) and not m.group(1).endswith(_NOT_MINISTRY):
+            if g.entity_type == "COUNTRY" and (m := _MINISTRY.match(text, g.end)) \
+                    and not m.group(1).endswith(_NOT_MINISTRY) and m.start(1) not in listed:  # '한국 산업통상자원부'
                 yield g, Mention(g.start, m.end(1), text[g.start:m.end(1)], "ORG", None, text[g.start:m.end(1)],
                                  "suffix_pattern")
 

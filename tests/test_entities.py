@@ -367,6 +367,10 @@ def test_a_countrys_ministry_that_no_list_has_is_an_organization_with_its_countr
         "인도네시아 에너지광물자원부", None, False, False)
     country = next(m for m in ms if m.entity_id == "country:ID")
     assert country.nested
+    # a listed ministry after its country is the listed one, its country beside it
+    listed = mentions(extractor, "한국 산업통상자원부는 영향이 작을 것이라고 평가했다.")
+    assert ("산업통상자원부", "org:kr_motie") in {(m.text, m.entity_id) for m in listed}
+    assert not [m for m in listed if m.entity_type == "ORG" and not m.entity_id and not m.generic]
     # a body of people or a region is no ministry
     assert not [m for m in mentions(extractor, "중국 최고지도부는 이날 회의를 열었다.") if m.entity_type == "ORG"]
 

@@ -82,6 +82,7 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("미국은 28일 중국에 적용하던 관세를 10%포인트 인하했다.", "CONCEDE", "tariff_cut"),
     ("중국은 희토류 수출 통제 조치를 1년 유예했다.", "CONCEDE", "suspension"),
     ("한국과 미국은 28일 경주에서 정상회담을 열고 경제안보 협력 방안을 논의했다.", "CONSULT", "summit"),
+    ("허리펑 중국 부총리와 스콧 베선트 미국 재무장관은 워싱턴에서 추가 협상을 벌일 예정이다.", "CONSULT", "meeting"),
     ("한국은 4일 일본과 전화 회담을 하고 반도체 장비 수출 관리 문제를 논의했다고 밝혔다.", "CONSULT", "call"),
     ("한국과 미국은 29일 반도체 공급망 협력을 위한 업무협약(MOU)을 체결했다.", "AGREE", "mou"),
     ("한·미·일 장관들은 26일 회의를 마친 뒤 반도체 공급망 강화를 골자로 한 공동성명을 채택했다.", "AGREE", "joint_statement"),
