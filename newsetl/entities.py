@@ -271,7 +271,8 @@ class Extractor:
             tag = crf_at.get((m.start, m.end))
             if tag and {KLUE_FROM_TYPE.get(m.entity_type), tag} == {"LC", "OG"}:
                 m = replace(m, role_type=TYPE_FROM_KLUE[tag])  # 미국 acting as a government: an ORG in context
-            claim(m)
+            if claim(m) and (country := self._country_ahead(m)):
+                found.append(country)
         glosses()  # before the model's spans: a listed name's gloss links to it
         for c in crf:
             if c[2] != "PS" and any(a < c[1] and c[0] < b for a, b in titled):
@@ -648,6 +649,16 @@ class Extractor:
             title = None
         return replace(person, title=title, affiliation_id=affiliation) if title or affiliation else person
 
+    def _country_ahead(self, m: Mention) -> Mention | None:
+        """The country a listed name starts with ('대만 TSMC', '중국 상무부'), nested, as the model's longer spans
+        keep theirs ('미국 행정부'): the article mentions that country too."""
+        head = m.text.split(" ", 1)[0] if m.entity_type != "COUNTRY" and " " in m.text else None
+        entry = self.gaz.lookup(head) if head else None
+        if entry is None or entry.entity_type != "COUNTRY":
+            return None
+        return Mention(m.start, m.start + len(head), head, "COUNTRY", entry.entity_id, entry.name, "gazetteer",
+                       nested=True)
+
     # -- organizations by form ---------------------------------------------------------------
     @staticmethod
     def _ministries(text: str, gazetteer: list[Mention]):
@@ -656,8 +667,8 @@ class Extractor:
         do ('중국 상무부'); a listed ministry after its country ('한국 산업통상자원부') is the listed one."""
         listed = {g.start for g in gazetteer}
         for g in gazetteer:
-            if g.entity_type == "COUNTRY" and (m := _MINISTRY.match(text, g.end)) \
-                    and not m.group(1).endswith(_NOT_MINISTRY) and m.start(1) not in listed:  # '한국 산업통상자원부'
+            if g.entity_type == "COUNTRY" and (m := _MINISTRY.match(text, g.end)) and m.start(1) not in listed \
+                    and not m.group(1).endswith(_NOT_MINISTRY) and not _REGION.fullmatch(m.group(1)):
                 yield g, Mention(g.start, m.end(1), text[g.start:m.end(1)], "ORG", None, text[g.start:m.end(1)],
                                  "suffix_pattern")
 
@@ -742,11 +753,12 @@ _ORG_NAME_TAILS = tuple(t for t in (*ORG_SUFFIXES, *ner.ORG_TAILS) if len(t) >= 
 _COMMON_WHEN_GLUED = frozenset({"시장", "공사"})
 # what an office's name ends with (부, 청, 시...), when such a title is glued to it
 _OFFICE_PREFIX_TAILS = ("부", "청", "처", "원", "위", "시", "도", "군", "구", "당", "회", "국", "실", "단", "사", "소", "관")
-# a ministry's name after its country: four or more syllables ending in 부, then a particle, a title or a space
-_MINISTRY = re.compile(r" ([가-힣]{3,12}부)(?=은|는|이|가|의|와|과|도|를|을|에|로|장관|차관|대변인|\s|[,.)]|$)")
+# a ministry's name after its country: three or more syllables ending in 부, then a particle, a title or a space
+_MINISTRY = re.compile(r" ([가-힣]{2,12}부)(?=은|는|이|가|의|와|과|도|를|을|에|로|장관|차관|대변인|\s|[,.)]|$)")
 # words ending in 부 that are no ministry: a body of people ('고위간부', '최고지도부'), a part ('상당 부분' aside)
 _NOT_MINISTRY = ("간부", "지도부", "수뇌부", "내부", "외부", "일부", "전부", "세부", "본부", "사령부", "상층부", "핵심부",
                  "집행부", "지휘부", "대부", "신부", "농부", "어부", "주부", "잠정부")
+_REGION = re.compile(r"[동서남북중]+부")  # '미국 북동부', '중국 서남부': a part of the country
 # a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
 _COMPANY_BEFORE = re.compile(r"(?:업체|기업|회사|제조사|스타트업|자회사|계열사|협력사|운영사|개발사)(?:인|로|였던)?\s$")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")

@@ -371,10 +371,19 @@ def test_a_countrys_ministry_that_no_list_has_is_an_organization_with_its_countr
     listed = mentions(extractor, "한국 산업통상자원부는 영향이 작을 것이라고 평가했다.")
     assert ("산업통상자원부", "org:kr_motie") in {(m.text, m.entity_id) for m in listed}
     assert not [m for m in listed if m.entity_type == "ORG" and not m.entity_id and not m.generic]
+    short = mentions(extractor, "인도 광산부는 리튬 수입을 늘리겠다고 밝혔다.")
+    assert [(m.text, m.generic) for m in short if m.entity_type == "ORG"] == [("인도 광산부", False)]
     # a body of people or a region is no ministry
-    assert not [m for m in mentions(extractor, "중국 최고지도부는 이날 회의를 열었다.") if m.entity_type == "ORG"]
+    for text in ("중국 최고지도부는 이날 회의를 열었다.", "미국 북동부에 폭설이 내렸다."):
+        assert not [m for m in mentions(extractor, text) if m.entity_type == "ORG" and not m.generic], text
 
 
 def test_a_name_after_a_kind_of_company_is_that_company(extractor):
     ms = mentions(extractor, "미국 상무부는 중국 반도체 장비업체 나우라를 명단에 추가했다.")
     assert [(m.text, m.entity_type) for m in ms if m.text == "나우라"] == [("나우라", "ORG")]
+
+
+def test_a_listed_name_that_starts_with_its_country_mentions_that_country(extractor):
+    ms = mentions(extractor, "대만 TSMC가 일본 구마모토에 공장을 지었다.")
+    assert ("대만 TSMC", "org:tsmc", False) in {(m.text, m.entity_id, m.nested) for m in ms}
+    assert ("대만", "country:TW", True) in {(m.text, m.entity_id, m.nested) for m in ms}
