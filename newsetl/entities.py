@@ -640,6 +640,11 @@ class Extractor:
             affiliation = org.entity_id if org else None
             if re.search(r"[가-힣]{2,}$", m.group(2) or "") and not org:
                 title = m.group(2) + title  # '산업안보' + '차관': a compound title
+            if not org and not between:
+                # '산업통상자원부 박성택 차관', '중국 외교부 린젠 대변인': the organization stands before the name
+                org = next((f for f in found if f.end == person.start - 1 and text[f.end] == " " and f.entity_id
+                            and f.entity_type in ("ORG", "COUNTRY") and not f.nested), None)
+                affiliation = org.entity_id if org else None
         if not title:
             before = text[max(0, person.start - 30):person.start]
             b = _TITLE_BEFORE.search(before)

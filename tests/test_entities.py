@@ -387,3 +387,13 @@ def test_a_listed_name_that_starts_with_its_country_mentions_that_country(extrac
     ms = mentions(extractor, "대만 TSMC가 일본 구마모토에 공장을 지었다.")
     assert ("대만 TSMC", "org:tsmc", False) in {(m.text, m.entity_id, m.nested) for m in ms}
     assert ("대만", "country:TW", True) in {(m.text, m.entity_id, m.nested) for m in ms}
+
+
+def test_the_organization_before_a_titled_name_is_the_persons(extractor):
+    ms = mentions(extractor, "산업통상자원부 박성택 차관은 회의에서 밝혔다. 중국 외교부 린젠 대변인은 반대했다.")
+    roles = {m.text: (m.title, m.affiliation_id) for m in ms if m.entity_type == "PERSON"}
+    assert roles["박성택"] == ("차관", "org:kr_motie")
+    assert roles["린젠"][0] == "대변인" and roles["린젠"][1].startswith("org:cn_")
+    # a list before the name is not its organization
+    listed = mentions(extractor, "삼성전자, 박성택 차관이 참석했다.")
+    assert [(m.title, m.affiliation_id) for m in listed if m.entity_type == "PERSON"] == [("차관", None)]
