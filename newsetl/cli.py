@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from newsetl.config import Settings
@@ -498,8 +499,6 @@ def validate(db: DbOption = None) -> None:
 
 def _print_checks(rows: list[dict], *, title: str) -> int:
     """Per-suite counts, then every failed check with its examples; returns the number of blocking failures."""
-    from rich.markup import escape
-
     from newsetl.report import suite_summary
 
     summary = suite_summary(rows)
@@ -541,8 +540,6 @@ def report(db: DbOption = None,
 
         newsetl report --run 20251029T120000-a1b2c3
     """
-    from rich.markup import escape
-
     from newsetl import report as reports
 
     settings = _settings(db)
@@ -901,11 +898,19 @@ def entities_review(
 
     con = _published(_settings(db).db)
     rows = discovered(con, min_articles=min_articles, limit=limit)
-    table = Table("name", "type", "articles", "mentions", "first seen", "last seen", "example")
-    for r in rows:
-        table.add_row(r["name"], r["entity_type"], str(r["article_count"]), str(r["mention_count"]),
-                      str(r["first_seen"] or ""), str(r["last_seen"] or ""), (r["example"] or "")[:80])
-    out.print(table)
+    if out.width >= 110:
+        table = Table("name", "type", "articles", "mentions", "first seen", "last seen")
+        table.add_column("example: the words around it", ratio=1)
+        for r in rows:
+            table.add_row(r["name"], r["entity_type"], str(r["article_count"]), str(r["mention_count"]),
+                          str(r["first_seen"] or ""), str(r["last_seen"] or ""), r["example"] or "")
+        out.print(table)
+    else:  # a narrow terminal: a table would fold every example into a column of single words
+        for r in rows:
+            seen = " .. ".join(dict.fromkeys(str(d) for d in (r["first_seen"], r["last_seen"]) if d))
+            out.print(f"[bold]{escape(r['name'])}[/bold] {r['entity_type']}: {r['article_count']} articles, "
+                      f"{r['mention_count']} mentions{', ' + seen if seen else ''}", highlight=False)
+            out.print(f"    {escape(r['example'] or '')}", highlight=False)
     err.print(f"{len(rows)} discovered names; promote one with: newsetl entities promote NAME --type TYPE",
               highlight=False)
 

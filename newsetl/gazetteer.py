@@ -112,7 +112,7 @@ def discovered(con, min_articles: int = 1, limit: int = 50) -> list[dict]:
     """Discovered names (not in the reference data) with counts and an example sentence, most reported first."""
     rows = con.execute("""
         with examples as (
-            select m.entity_id, any_value(s.text) as example
+            select m.entity_id, any_value({'text': s.text, 'surface': m.surface}) as example
             from marts.fct_entity_mention m
             join intermediate.int_articles__deduplicated a on a.article_id = m.article_id
             join intermediate.int_sentences s on s.text_sha = a.text_sha and s.sentence_idx = m.sentence_idx
@@ -126,7 +126,21 @@ def discovered(con, min_articles: int = 1, limit: int = 50) -> list[dict]:
         limit ?
     """, [min_articles, limit]).fetchall()
     keys = ("entity_id", "name", "entity_type", "article_count", "mention_count", "first_seen", "last_seen", "example")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    out = [dict(zip(keys, r, strict=True)) for r in rows]
+    for row in out:
+        row["example"] = around(row["example"]["text"], row["example"]["surface"]) if row["example"] else None
+    return out
+
+
+def around(sentence: str, surface: str, width: int = 30) -> str:
+    """The words of a sentence around a name in it, '…' where the sentence goes on."""
+    at = sentence.find(surface)
+    if at < 0:
+        return sentence if len(sentence) <= 2 * width else sentence[:2 * width] + "…"
+    lo, hi = max(0, at - width), min(len(sentence), at + len(surface) + width)
+    lo = sentence.rfind(" ", 0, lo) + 1 if lo else 0  # whole words
+    hi = len(sentence) if (space := sentence.find(" ", hi)) < 0 else space
+    return ("…" if lo else "") + sentence[lo:hi].strip() + ("…" if hi < len(sentence) else "")
 
 
 def promote(reference_dir: Path, name: str, entity_type: str, name_en: str = "", aliases: list[str] | None = None,

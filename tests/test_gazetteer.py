@@ -60,3 +60,32 @@ def test_promote_refuses_known_names_countries_and_unknown_types(ref_copy):
 def test_promote_without_english_name_gets_a_stable_id(ref_copy):
     a = promote(ref_copy, "가나다기술", "TECHNOLOGY")
     assert a["entity_id"].startswith("tech:x") and a["name_en"] == "가나다기술"
+
+
+def test_a_review_example_is_the_words_around_the_name():
+    from newsetl.gazetteer import around
+
+    sentence = "한편 업계에서는 이번 조치가 장기화할 경우 호주 광산업체 필바라미네랄스의 인도 수출이 크게 늘어날 것으로 내다봤다."
+    assert around(sentence, "필바라미네랄스", width=10) == "…경우 호주 광산업체 필바라미네랄스의 인도 수출이 크게…"
+    assert around("필바라미네랄스가 밝혔다.", "필바라미네랄스") == "필바라미네랄스가 밝혔다."
+
+
+def test_discovered_names_come_with_the_words_around_a_mention():
+    import duckdb
+
+    from newsetl.gazetteer import discovered
+
+    con = duckdb.connect()
+    for schema in ("marts", "intermediate"):
+        con.execute(f"create schema {schema}")
+    con.execute("""create table marts.dim_entity as select 'new:org:필바라미네랄스' as entity_id,
+        '필바라미네랄스' as name, 'ORG' as entity_type, 1 as article_count, 1 as mention_count,
+        date '2026-05-20' as first_seen, date '2026-05-20' as last_seen, true as discovered""")
+    con.execute("""create table marts.fct_entity_mention as select 'new:org:필바라미네랄스' as entity_id,
+        'a1' as article_id, 2 as sentence_idx, '필바라미네랄스' as surface""")
+    con.execute("create table intermediate.int_articles__deduplicated as select 'a1' as article_id, 'h1' as text_sha")
+    sentence = "한편 업계에서는 이번 조치가 장기화할 경우 호주 광산업체 필바라미네랄스의 인도 수출이 크게 늘어날 것으로 내다봤다."
+    con.execute("create table intermediate.int_sentences as select 'h1' as text_sha, 2 as sentence_idx, ? as text",
+                [sentence])
+    [row] = discovered(con)
+    assert (row["name"], row["example"]) == ("필바라미네랄스", sentence)  # short enough to show whole
