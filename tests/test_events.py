@@ -79,6 +79,8 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("중국 상무부는 9일 갈륨과 게르마늄의 미국 수출을 원칙적으로 금지한다고 발표했다.", "SANCTION", "ban"),
     ("한국은 17일 창신메모리를 겨냥해 반도체 관련 제재를 단행했다.", "SANCTION", "sanction"),
     ("칠레는 4일 대만산 코발트에 대한 관세율을 7.5%에서 100%로 올렸다.", "SANCTION", "tariff_raise"),
+    ("미국은 10일 중국산 배터리에 대한 관세를 25%에서 50%로 올렸다고 밝혔다.", "SANCTION", "tariff_raise"),
+    ("캐나다는 중국산 철강에 대한 관세를 기존 10%에서 25%로 인상했다.", "SANCTION", "tariff_raise"),
     ("미국은 28일 중국에 적용하던 관세를 10%포인트 인하했다.", "CONCEDE", "tariff_cut"),
     ("중국은 희토류 수출 통제 조치를 1년 유예했다.", "CONCEDE", "suspension"),
     ("한국과 미국은 28일 경주에서 정상회담을 열고 경제안보 협력 방안을 논의했다.", "CONSULT", "summit"),
@@ -105,6 +107,7 @@ def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     "미국 상무부 관계자는 \"공급망 안정을 위해 동맹국과 긴밀히 협력하겠다\"고 설명했다.",  # speech
     "이번 조치로 일본의 희토류 수급에 차질이 빚어질 수 있다는 우려가 제기된다.",
     "업계 관계자는 이날 한국일보와 통화에서 반도체 수요가 늘 것이라고 말했다.",  # an interview
+    "중국 업체들은 미국의 관세를 피하려고 배터리 가격을 10% 올렸다.",  # prices raised, not a tariff
     "APEC 정상회의를 계기로 한국과 미국이 AI 생태계를 구축하기로 했다.",  # a summit named as a setting
     "세월호 실종자 가족들은 24일 진도 팽목항을 찾은 해양수산부 장관에게 수색 작업 참여를 강력히 요구했다.",
 ])
