@@ -195,6 +195,10 @@ def _period_vs(day: date, precision: str, published: date) -> tuple[bool, bool]:
     return day > published, day < published
 
 
+# what a company does that is news to the field even where the sentence names no country or goods
+FIRM_EVENTS = frozenset({"INVEST", "COOPERATE", "AGREE", "AID", "SANCTION", "CONCEDE"})
+
+
 class EventExtractor:
     def __init__(self, triggers: list[Trigger], contexts: list[tuple[str, re.Pattern]], gaz: Gazetteer,
                  affiliations: Affiliations) -> None:
@@ -202,6 +206,7 @@ class EventExtractor:
         self.contexts = contexts
         self.gaz = gaz
         self.aff = affiliations
+        self.companies = frozenset(k for k, e in gaz.entries.items() if e.subtype == "company")
         self._readings: dict[str, tuple] = {}
 
     def article(self, sentences: list[tuple[int, str, list[Mention]]], published: date | None,
@@ -227,14 +232,18 @@ class EventExtractor:
             # a segment is one sentence even when the splitter ran two together
             seg_parties = [p for p in parties if s0 <= p.start < s1]
             seg_topics = list(dict.fromkeys(k for k, a in topics if s0 <= a < s1))
-            # events of interest are about states, firms and goods: a sentence that names no country,
-            # no commodity or technology and no field of the domain is someone else's news
-            if not title and not (contexts or seg_topics or any(p.entity_type == "COUNTRY" for p in seg_parties)):
+            # events of interest are about states, firms and goods: a sentence that names no country, none of
+            # the field's listed companies ('TSMC는 애리조나주에 … 투자하겠다'), no commodity or technology and no
+            # field of the domain is someone else's news
+            in_field = title or bool(contexts or seg_topics or any(p.entity_type == "COUNTRY" for p in seg_parties))
+            if not in_field and not any(p.key in self.companies for p in seg_parties):
                 continue
             for c0, c1 in spans:
                 if (c0, c1) not in hits:
                     hits[c0, c1] = self._hits(text, c0, c1, quotes)
                 for trig, start, end in hits[c0, c1]:
+                    if not in_field and trig.event_type not in FIRM_EVENTS:
+                        continue  # a listed company alone makes its deals the field's news, not its lawsuits
                     if trig.mode == "visit" and not text.startswith("방", start) and not any(
                             b <= start and _VISITED.fullmatch(text[b:start]) for _, b in places):
                         continue

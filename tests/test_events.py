@@ -188,6 +188,14 @@ def test_dates_resolve_against_publication_and_status_follows_tense_and_date():
     assert (c.date, c.status) == (date(2025, 10, 31), "planned")
 
 
+def test_a_listed_company_makes_its_deals_news_without_a_country_or_goods():
+    c = one("한편 TSMC는 애리조나주 피닉스에 세 번째 공장을 짓기 위해 1000억달러를 추가로 투자하겠다고 발표했다.")
+    assert (c.event_type, c.mode) == ("INVEST", "investment")
+    # but not its disputes, and an unlisted firm's deals stay someone else's news
+    assert extract("특허청은 GS그룹의 상표등록 출원을 거절했다.") == []
+    assert extract("동네빵집 행복베이커리는 새 매장에 10억원을 투자하겠다고 밝혔다.") == []
+
+
 def test_the_end_of_a_period_is_not_the_day_of_the_event():
     c = one("인도네시아 정부가 니켈 원광 수출 금지 조치를 2030년까지 연장한다고 14일 발표했다.", date(2026, 9, 14))
     assert (c.event_type, c.date, c.precision, c.status) == ("SANCTION", date(2026, 9, 14), "day", "reported")
