@@ -230,6 +230,8 @@ class Extractor:
         # a person's name never ends in a listed country or organization ('저우밍더 중국' before 총리): the
         # affiliation is not part of the name
         crf = [_trim_affiliation(text, c, gazetteer) if c[2] == "PS" else c for c in crf]
+        # nor a place's in goods: '캐나다 퀘벡주 양극재' (공장) is a cathode plant in Québec
+        crf = [_trim_affiliation(text, c, gazetteer, _GOODS) if c[2] == "LC" else c for c in crf]
         people = list(self._people(sent, known))
         # a name before a title is a person even where the model types it otherwise, if it looks like one
         titled = {(m.start, m.end) for m in people
@@ -783,11 +785,16 @@ def _korean_full_name(word: str) -> bool:
         and word not in _NOT_NAMES
 
 
-def _trim_affiliation(text: str, c: tuple, gazetteer: list[Mention]) -> tuple:
-    """A model span cut before a listed country, organization or place that ends it as a word of its own."""
+_AFFILIATIONS = ("COUNTRY", "ORG", "LOCATION")
+_GOODS = ("COMMODITY", "TECHNOLOGY")
+
+
+def _trim_affiliation(text: str, c: tuple, gazetteer: list[Mention], types: tuple[str, ...] = _AFFILIATIONS) -> tuple:
+    """A model span cut before a listed name of these types (a country, organization or place) that ends it as
+    a word of its own."""
     s, e = c[0], c[1]
     for g in gazetteer:
-        if s < g.start and g.end == e and g.entity_type in ("COUNTRY", "ORG", "LOCATION") and text[g.start - 1] == " ":
+        if s < g.start and g.end == e and g.entity_type in types and text[g.start - 1] == " ":
             head = text[s:g.start].rstrip()
             if head:
                 return (s, s + len(head), *c[2:])

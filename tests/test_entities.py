@@ -397,3 +397,9 @@ def test_the_organization_before_a_titled_name_is_the_persons(extractor):
     # a list before the name is not its organization
     listed = mentions(extractor, "삼성전자, 박성택 차관이 참석했다.")
     assert [(m.title, m.affiliation_id) for m in listed if m.entity_type == "PERSON"] == [("차관", None)]
+
+
+def test_a_place_does_not_end_in_the_goods_made_there(extractor):
+    ms = mentions(extractor, "포스코퓨처엠은 제너럴모터스(GM)와 합작한 캐나다 퀘벡주 양극재 공장을 착공했다.")
+    assert not [m for m in ms if m.entity_type == "LOCATION" and "양극재" in m.text]
+    assert [m.entity_type for m in ms if m.text == "양극재"] == ["COMMODITY"]
