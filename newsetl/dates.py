@@ -338,9 +338,10 @@ _LABEL = (
     r"|(?<![A-Za-z])(?P<elabel>date|published(?:_at|_time|_date)?|pubdate|posted|updated|modified))"
 )
 _LABELED = re.compile(_LABEL + r"\s*[:：]?\s*[\[(]?\s*" + _DATE_TOKEN, re.IGNORECASE)
-_LABEL_AFTER = re.compile(_DATE_TOKEN + f"(?:{_TIME})?" + r"\s*(?P<label>입력|송고|등록|게재)")
-_ALONE = re.compile(r"^[\s\[(]*" + _DATE_TOKEN + f"(?:{_TIME})?" + r"[\s\])]*$", re.MULTILINE)
-_STAMPED = re.compile(_DATE_TOKEN + _TIME)
+# a portal's stamp may close the date with a full stop: '2025.10.29. 오후 2:03', '2025. 10. 29.'
+_LABEL_AFTER = re.compile(_DATE_TOKEN + r"\.?" + f"(?:{_TIME})?" + r"\s*(?P<label>입력|송고|등록|게재)")
+_ALONE = re.compile(r"^[\s\[(]*" + _DATE_TOKEN + r"\.?" + f"(?:{_TIME})?" + r"[\s\])]*$", re.MULTILINE)
+_STAMPED = re.compile(_DATE_TOKEN + r"\.?" + _TIME)
 _URL = re.compile(r"(?:https?://|www\.)\S+|\]\(\S+\)")
 _EDIT_LABELS = frozenset({"수정", "업데이트", "updated", "modified"})
 

@@ -124,6 +124,9 @@ def test_publication_date_from_metadata_then_text_then_url_or_file_name():
     assert clean.publication_date({}, None, "/in/2025/01/01/yna_20251026_000123.txt") == (date(2025, 10, 26), "inferred")
     assert clean.publication_date({}, None, "/in/2025/10/01/000123_4f73fd94.txt") == (None, None)  # folders don't count
     assert clean.publication_date({"url": "https://www.mk.co.kr/news/economy/00000002"}, None, None) == (None, None)
+    # a metadata date as people write it ('날짜: 2026년 11월 10일' atop a .txt)
+    assert clean.publication_date({"published_at": "2026년 11월 10일"}, None, None) == (date(2026, 11, 10), "metadata")
+    assert clean.publication_date({"published_at": "2026. 11. 10."}, None, None) == (date(2026, 11, 10), "metadata")
 
 
 def test_clean_article_names_publisher_and_date_and_where_each_came_from():

@@ -297,6 +297,8 @@ def test_seed_article_sentences(sentence, published, expected):
     ('<span class="date">입력 2025.10.29 14:03</span>', date(2025, 10, 29)),
     ("published_at: 2099-07-15 09:30", date(2099, 7, 15)),  # range checks are the caller's
     ("입력 1890.03.01 10:00", date(1890, 3, 1)),
+    ("기사 스크랩\n2025.10.29. 오후 2:03\n본문", date(2025, 10, 29)),  # a portal's stamp, closed by a full stop
+    ("2025. 10. 29.", date(2025, 10, 29)),
 ])
 def test_parse_publication_date(text, expected):
     assert parse_publication_date(text) == expected
@@ -305,6 +307,7 @@ def test_parse_publication_date(text, expected):
 @pytest.mark.parametrize("text", [
     "본문만 있는 기사. 2023년 8월 캠프 데이비드에서 만났다.",
     "정부는 2025년 10월 29일 발표했다.",  # a date in prose is an event date, not publication
+    "그는 2025.10.29. 발표했다.",
     "![관련 기사](https://img.example.com/2025/12/01/ABC_1.jpg)",
     "https://www.etnews.com/news/article/2025/12/01/news-p.v1.20251201.html",
     "등록번호 서울 아00123",
