@@ -97,6 +97,8 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("네덜란드는 중국에 낸드플래시 시장 개방 확대를 요구했다.", "REQUEST", "demand"),
     ("미국은 7일 일본에 대해 추가 관세 부과 가능성을 거론하며 압박 수위를 높였다.", "THREATEN", "threat"),
     ("일본 정부는 12일 미국의 대중 반도체 수출 규제에 지지를 표명했다.", "SUPPORT", "support"),
+    ('왕원타오 중국 상무부장은 "미국이 반도체 통제를 고집하면 단호한 대응 조치를 취할 것"이라고 밝혔다.', "THREATEN",
+     "warning"),
     ("네덜란드는 한국의 공급망 협의체 가입 추진을 지지한다고 밝혔다.", "SUPPORT", "support"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
