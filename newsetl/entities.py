@@ -270,6 +270,8 @@ class Extractor:
                 if claim(self._link(text, c, outer=True)):
                     found.extend(replace(g, nested=True) for g in inner)
         for m in gazetteer:
+            if m.entity_type == "COUNTRY" and _STATE_AFTER.match(text, m.end):
+                m = self._state_named(m)  # '조지아 주지사': the US state, not the country
             tag = crf_at.get((m.start, m.end))
             if tag and {KLUE_FROM_TYPE.get(m.entity_type), tag} == {"LC", "OG"}:
                 m = replace(m, role_type=TYPE_FROM_KLUE[tag])  # 미국 acting as a government: an ORG in context
@@ -656,6 +658,13 @@ class Extractor:
             title = None
         return replace(person, title=title, affiliation_id=affiliation) if title or affiliation else person
 
+    def _state_named(self, m: Mention) -> Mention:
+        """A country's name that a state shares ('조지아' of 조지아주), said of that state's office: the state."""
+        entry = self.gaz.lookup(m.text + "주")
+        if entry is None or entry.entity_type != "LOCATION":
+            return m
+        return replace(m, entity_type="LOCATION", entity_id=entry.entity_id, name=entry.name)
+
     def _country_ahead(self, m: Mention) -> Mention | None:
         """The country a listed name starts with ('대만 TSMC', '중국 상무부'), nested, as the model's longer spans
         keep theirs ('미국 행정부'): the article mentions that country too."""
@@ -765,6 +774,7 @@ _MINISTRY = re.compile(r" ([가-힣]{2,12}부)(?=은|는|이|가|의|와|과|도
 # words ending in 부 that are no ministry: a body of people ('고위간부', '최고지도부'), a part ('상당 부분' aside)
 _NOT_MINISTRY = ("간부", "지도부", "수뇌부", "내부", "외부", "일부", "전부", "세부", "본부", "사령부", "상층부", "핵심부",
                  "집행부", "지휘부", "대부", "신부", "농부", "어부", "주부", "잠정부")
+_STATE_AFTER = re.compile(r" ?주\s?(?:지사|정부|의회|상원|하원|법원)")  # a state's offices: '조지아 주지사'
 _REGION = re.compile(r"[동서남북중]+부")  # '미국 북동부', '중국 서남부': a part of the country
 # a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
 _COMPANY_BEFORE = re.compile(r"(?:업체|기업|회사|제조사|스타트업|자회사|계열사|협력사|운영사|개발사)(?:인|로|였던)?\s$")

@@ -403,3 +403,10 @@ def test_a_place_does_not_end_in_the_goods_made_there(extractor):
     ms = mentions(extractor, "포스코퓨처엠은 제너럴모터스(GM)와 합작한 캐나다 퀘벡주 양극재 공장을 착공했다.")
     assert not [m for m in ms if m.entity_type == "LOCATION" and "양극재" in m.text]
     assert [m.entity_type for m in ms if m.text == "양극재"] == ["COMMODITY"]
+
+
+def test_a_country_name_before_a_states_office_is_the_state(extractor):
+    ms = mentions(extractor, "브라이언 켐프 조지아 주지사도 행사에 참석했다.")
+    assert [(m.text, m.entity_type) for m in ms if m.text == "조지아"] == [("조지아", "LOCATION")]
+    country = mentions(extractor, "조지아 정부는 이날 성명을 냈다.")
+    assert [m.entity_type for m in country if m.text == "조지아"] == ["COUNTRY"]
