@@ -155,8 +155,11 @@ class _StopRequests:
         if self.received:
             return False
         self.received = True
-        for name in ["prefect", *logging.root.manager.loggerDict]:
-            if name == "prefect" or name.startswith("prefect."):
+        # asyncio and websockets too: a signal that lands in a connection's handshake (serve, just started)
+        # leaves asyncio to log the torn connection's callback, with a traceback, after the command said it stopped
+        quiet = ("prefect", "asyncio", "websockets")
+        for name in [*quiet, *logging.root.manager.loggerDict]:
+            if name in quiet or name.startswith(tuple(q + "." for q in quiet)):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
         return True
 

@@ -771,9 +771,10 @@ _COMMON_WHEN_GLUED = frozenset({"시장", "공사"})
 _OFFICE_PREFIX_TAILS = ("부", "청", "처", "원", "위", "시", "도", "군", "구", "당", "회", "국", "실", "단", "사", "소", "관")
 # a ministry's name after its country: three or more syllables ending in 부, then a particle, a title or a space
 _MINISTRY = re.compile(r" ([가-힣]{2,12}부)(?=은|는|이|가|의|와|과|도|를|을|에|로|장관|차관|대변인|\s|[,.)]|$)")
-# words ending in 부 that are no ministry: a body of people ('고위간부', '최고지도부'), a part ('상당 부분' aside)
+# words ending in 부 that name no ministry: bodies of people ('고위간부', '최고지도부'), parts ('내부', '일부'),
+# people ('농부', '주부')
 _NOT_MINISTRY = ("간부", "지도부", "수뇌부", "내부", "외부", "일부", "전부", "세부", "본부", "사령부", "상층부", "핵심부",
-                 "집행부", "지휘부", "대부", "신부", "농부", "어부", "주부", "잠정부")
+                 "집행부", "지휘부", "대부", "신부", "농부", "어부", "주부")
 _STATE_AFTER = re.compile(r" ?주\s?(?:지사|정부|의회|상원|하원|법원)")  # a state's offices: '조지아 주지사'
 _REGION = re.compile(r"[동서남북중]+부")  # '미국 북동부', '중국 서남부': a part of the country
 # a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
