@@ -158,8 +158,9 @@ class _StopRequests:
         # asyncio and websockets too: a signal that lands in a connection's handshake (serve, just started)
         # leaves asyncio to log the torn connection's callback, with a traceback, after the command said it stopped
         quiet = ("prefect", "asyncio", "websockets")
+        children = tuple(q + "." for q in quiet)
         for name in [*quiet, *logging.root.manager.loggerDict]:
-            if name in quiet or name.startswith(tuple(q + "." for q in quiet)):
+            if name in quiet or name.startswith(children):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
         return True
 

@@ -55,16 +55,18 @@ class Party:
 
 @dataclass(frozen=True)
 class Affiliations:
-    """Reference facts the roles need: which organisations are outlets, which speak for a country."""
+    """Reference facts the roles need: which organisations are outlets, which speak for a country, which are the
+    field's companies."""
 
     sources: frozenset[str]
     country_of: dict[str, str]  # person / state organisation -> country entity id
+    companies: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=2)
 def load_affiliations(reference_dir: str) -> Affiliations:
     base = Path(reference_dir)
-    sources, country_of = set(), {}
+    sources, country_of, companies = set(), {}, set()
     for stem, use in (("organizations", "org"), ("people", "person")):
         path = base / f"{stem}.csv"
         if not path.exists():
@@ -74,10 +76,12 @@ def load_affiliations(reference_dir: str) -> Affiliations:
                 subtype = (row.get("subtype") or "").strip()
                 if subtype in SOURCE_SUBTYPES:
                     sources.add(row["entity_id"])
+                elif subtype == "company":
+                    companies.add(row["entity_id"])
                 iso2 = (row.get("country") or "").strip()
                 if iso2 and (use == "person" or subtype in STATE_SUBTYPES):
                     country_of[row["entity_id"]] = f"country:{iso2}"
-    return Affiliations(frozenset(sources), country_of)
+    return Affiliations(frozenset(sources), country_of, frozenset(companies))
 
 
 def compound_parties(text: str, gaz: Gazetteer) -> list[Party]:

@@ -206,7 +206,6 @@ class EventExtractor:
         self.contexts = contexts
         self.gaz = gaz
         self.aff = affiliations
-        self.companies = frozenset(k for k, e in gaz.entries.items() if e.subtype == "company")
         self._readings: dict[str, tuple] = {}
 
     def article(self, sentences: list[tuple[int, str, list[Mention]]], published: date | None,
@@ -236,7 +235,7 @@ class EventExtractor:
             # the field's listed companies ('TSMC는 애리조나주에 … 투자하겠다'), no commodity or technology and no
             # field of the domain is someone else's news
             in_field = title or bool(contexts or seg_topics or any(p.entity_type == "COUNTRY" for p in seg_parties))
-            if not in_field and not any(p.key in self.companies for p in seg_parties):
+            if not in_field and not any(p.key in self.aff.companies for p in seg_parties):
                 continue
             for c0, c1 in spans:
                 if (c0, c1) not in hits:

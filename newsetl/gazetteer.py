@@ -21,7 +21,6 @@ class Entry:
     name_en: str = ""
     country: str = ""  # ISO2 of the country an organization or person belongs to
     title: str = ""
-    subtype: str = ""  # organizations: company, ministry, agency, media, ...
 
 
 @dataclass
@@ -80,7 +79,7 @@ def load(reference_dir: Path) -> Gazetteer:
             entry = Entry(
                 entity_id=row["entity_id"], name=row["name"], entity_type=row["entity_type"].upper(),
                 name_en=row.get("name_en") or "", country=row.get("country") or row.get("iso2") or "",
-                title=row.get("title") or "", subtype=row.get("subtype") or "",
+                title=row.get("title") or "",
             )
             aliases = [a for a in (row.get("aliases") or "").split("|") if a.strip()]
             gaz.add(entry, [row["name"], *aliases])
