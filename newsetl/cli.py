@@ -894,7 +894,7 @@ def entities_review(
     min_articles: Annotated[int, typer.Option("--min-articles", help="Only names reported by at least N articles.")] = 1,
     limit: Annotated[int, typer.Option("--limit", help="How many names to list.")] = 50,
 ) -> None:
-    """Discovered names (not in the reference data), most reported first, with counts and an example sentence.
+    """Discovered names (not in the reference data), most reported first, with counts and the words around one mention.
 
     Example: newsetl entities review --min-articles 2
     """

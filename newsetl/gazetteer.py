@@ -109,7 +109,7 @@ class CurationError(ValueError):
 
 
 def discovered(con, min_articles: int = 1, limit: int = 50) -> list[dict]:
-    """Discovered names (not in the reference data) with counts and an example sentence, most reported first."""
+    """Discovered names (not in the reference data) with counts and the words around one mention, most reported first."""
     rows = con.execute("""
         with examples as (
             select m.entity_id, any_value({'text': s.text, 'surface': m.surface}) as example
