@@ -253,17 +253,28 @@ def _prefect_server_environment(api: str) -> dict[str, str]:
     raise AssertionError(f"no Prefect server on port {port} among this process's children")
 
 
-def test_a_runs_own_server_skips_registering_block_types_unless_asked(monkeypatch):
+def test_a_runs_own_server_skips_block_types_and_idle_services_unless_asked(monkeypatch):
     # ~0.5 s of the boot every `newsetl run` waits for (3.9 -> 3.4 s); a server with a UI (serve, watch)
     # registers them as Prefect does, and a user's own setting wins
     from newsetl.prefect_server import booting_prefect_api
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.delenv("PREFECT_API_BLOCKS_REGISTER_ON_START", raising=False)
+    monkeypatch.delenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", raising=False)
     with booting_prefect_api(ui=False) as ready:
         api = ready()
         assert healthy(api)
-        assert _prefect_server_environment(api)["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "false"
+        env = _prefect_server_environment(api)
+        assert env["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "false"
+        # nor does it run the services of deployments, workers and automations, which poll all run long;
+        # the ones that record the run stay
+        assert env["PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED"] == "false"
+        assert env["PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED"] == "false"
+        assert "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED" not in env
+        assert "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED" not in env
     monkeypatch.setenv("PREFECT_API_BLOCKS_REGISTER_ON_START", "true")
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "true")
     with booting_prefect_api(ui=False) as ready:
-        assert _prefect_server_environment(ready())["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
+        env = _prefect_server_environment(ready())
+        assert env["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
+        assert env["PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED"] == "true"
