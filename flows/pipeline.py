@@ -168,6 +168,8 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     few_new = 0 < stats["articles_new"] <= settings.stream_articles and not distributed and ANALYSIS in names
     if few_new:
         steps.start_local_analysis(settings, texts=stats["articles_new"])
+    else:
+        steps.drop_early_analysis()  # nothing new to analyse, or more than its one worker can take
     with clock("models"):
         try:
             for stretch in stretches(graph, names):

@@ -106,21 +106,25 @@ def run(
         # the Prefect server boots on the other core while the project loads (~5 s each)
         with booting_prefect_api(ui=False, wait_for_stop=False) as server_ready:
             _check_project(settings)
-            import flows.pipeline  # noqa: F401 - Prefect's import (~1.5 s) also overlaps the server's boot
             from newsetl import pipeline as steps
 
-            # The ~370k objects of the libraries just imported live as long as the process: set aside, they
-            # no longer make every full garbage collection of the run walk them (~0.23 s each).
-            steps.set_aside_loaded_objects()
-            if not answering():
-                # the server needs ~2.5 s more, and this process would only wait: Great Expectations loads
-                # now, not later beside the analysis worker (a run with nothing new never uses it, but the
-                # wait hides its import)
-                checks.preload(now=True)
-            with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
-                hook("starting the Prefect server", transient=True)
-                server_ready()
-                summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
+            # a few new files: their analyzer loads during the boot too
+            with steps.analysis_started_early(settings, task_runner == "local"):
+                import flows.pipeline  # noqa: F401 - Prefect's import (~1.5 s) also overlaps the server's boot
+
+                # The ~370k objects of the libraries just imported live as long as the process: set aside, they
+                # no longer make every full garbage collection of the run walk them (~0.23 s each).
+                steps.set_aside_loaded_objects()
+                if not answering() and not steps.analysing_early():
+                    # the server needs ~2.5 s more, and this process would only wait: Great Expectations loads
+                    # now, not later beside the analysis worker (a run with nothing new never uses it, but the
+                    # wait hides its import). With a worker loading its analyzer, no core waits: it loads
+                    # later, while this process waits for that worker's analysis.
+                    checks.preload(now=True)
+                with warehouse.writer_lock(settings.lock_path, wait_seconds=wait), _live_progress() as hook:
+                    hook("starting the Prefect server", transient=True)
+                    server_ready()
+                    summary = _run_flow(settings, hook, task_runner, dask_address, dask_workers)
     except (warehouse.WarehouseBusy, ServerError) as exc:
         _fail(str(exc))
     except (KeyboardInterrupt, Exception):

@@ -25,7 +25,7 @@ import pyarrow as pa
 from newsetl import clean
 from newsetl.config import Settings
 from newsetl.formats import Record, Rejected, read_file
-from newsetl.warehouse import scalar
+from newsetl.warehouse import connect, scalar
 
 # Reasons a file or record lands in raw.quarantine (the readers' own plus the screens of this module).
 REASONS = ("empty", "binary", "undecodable", "unparsable", "unsupported_format", "too_large",
@@ -87,6 +87,27 @@ def sources_state(sources: list[Path]) -> int:
     """Every source file's path, size and modification time, as one number (for comparison within a process):
     while it stays the same, `ingest` would find every file unchanged. `newsetl watch` looks at it between
     runs: ~30 ms for 8,600 files, a third of what listing and stating them through `iter_files` costs."""
+    return hash(frozenset(_stated(sources)))
+
+
+def files_to_read(sources: list[Path], db: Path) -> int | None:
+    """How many source files `ingest` would read into the warehouse file `db` now (new, or changed since it read
+    them), without reading any: ~0.1 s for 8,600 files. None when there is no warehouse to compare with, or it
+    cannot be read now (another process writes it)."""
+    if not db.exists():
+        return None
+    try:
+        with connect(db, read_only=True) as con:
+            read = {path: (size, mtime) for path, size, mtime in
+                    con.execute("select source_path, size, mtime_ns from raw.files").fetchall()}
+        stated = _stated([source.resolve() for source in sources])
+    except (duckdb.Error, SourceError):
+        return None
+    return sum(1 for path, size, mtime in stated if read.get(path) != (size, mtime))
+
+
+def _stated(sources: list[Path]) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of every file under the sources, as os.scandir finds them."""
     entries: list[tuple[str, int, int]] = []
 
     def walk(folder: str) -> None:
@@ -109,7 +130,7 @@ def sources_state(sources: list[Path]) -> int:
             entries.append((str(source), st.st_size, st.st_mtime_ns))
         else:
             walk(str(source))
-    return hash(frozenset(entries))
+    return entries
 
 
 def article_id(path: str, record: int | None, content_sha: str, version: int | None = None) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from newsetl import checks, report, warehouse
 from newsetl.analysis import LocalWorkers
 from newsetl.config import Settings
-from newsetl.ingest import ingest
+from newsetl.ingest import files_to_read, ingest
 from newsetl.models import Graph, load_graph
 from newsetl.runner import BuildResult, ModelContext, build
 
@@ -121,6 +121,7 @@ TEXTS_PER_WORKER = 1000  # a worker analyses ~150 texts/s; loading its analyzer 
 # Resident mode (`newsetl watch`): one worker stays loaded between runs; a one-run process keeps none
 _resident = False
 _warm: LocalWorkers | None = None
+_early: LocalWorkers | None = None  # `newsetl run`: started before the flow, when a few files were new
 
 
 def keep_analysis_warm(settings: Settings) -> None:
@@ -150,14 +151,53 @@ def between_runs(settings: Settings) -> None:
         pass
 
 
+@contextmanager
+def analysis_started_early(settings: Settings, wanted: bool = True) -> Iterator[None]:
+    """`newsetl run`, around its flow: when a few source files are new or changed, one analysis worker starts
+    now and loads its analyzer (~4 s of CPU) beside the Prefect server's boot and this process's imports, not
+    after the ingest, when the run would wait for it. The ingest then tells whether the run needs it:
+    start_local_analysis adopts it, or drop_early_analysis stops it (the files held nothing new). Unused
+    when the block ends (a failed start), it stops then."""
+    global _early
+    if wanted and _early is None and _local_workers is None and not _resident and not settings.full_refresh:
+        held = settings.work_db if settings.work_db.exists() else settings.db
+        files = files_to_read(list(settings.sources), held)
+        if files and files <= TEXTS_PER_WORKER:
+            _early = LocalWorkers(1, str(settings.reference_dir))
+    try:
+        yield
+    finally:
+        drop_early_analysis()
+
+
+def analysing_early() -> bool:
+    """Whether analysis_started_early started a worker."""
+    return _early is not None
+
+
+def drop_early_analysis() -> None:
+    """Stop a worker that start_analysis_early started and the run did not use, at once: loading, it would
+    otherwise take its remaining seconds of CPU from the run."""
+    global _early
+    if _early is not None:
+        early, _early = _early, None
+        early.close(now=True)
+
+
 def start_local_analysis(settings: Settings, texts: int | None = None) -> None:
     """Start the analysis worker processes (see analysis.LocalWorkers) now, so that they load their
     analyzers while this process cleans and deduplicates the new articles: one per core, or fewer
     when only a few `texts` are new (84 new articles do not repay a second analyzer's loading).
     A resident process's loaded worker serves when one is enough."""
-    global _local_workers, _warm
+    global _local_workers, _warm, _early
     if _local_workers is None:
         workers = settings.workers if texts is None else min(settings.workers, -(-texts // TEXTS_PER_WORKER))
+        if _early is not None:
+            early, _early = _early, None
+            if workers == 1:
+                _local_workers = early
+                return
+            early.close(now=True)  # more workers wanted: they start together
         if _warm is not None and (workers > 1 or not _warm.fit()):
             _warm.close()  # more workers wanted, or an unfit one: its memory goes before theirs comes
             _warm = None

@@ -9,7 +9,7 @@ import pytest
 
 from newsetl import warehouse
 from newsetl.config import Settings
-from newsetl.ingest import SourceError, ingest, iter_files, sources_state
+from newsetl.ingest import SourceError, files_to_read, ingest, iter_files, sources_state
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "articles"
 
@@ -134,6 +134,34 @@ def test_a_file_changed_back_is_a_new_version_and_reading_it_again_adds_nothing(
     rows = _rows(tmp_path / "w.duckdb", "select article_id, content_sha256, run_id from raw.articles order by ingested_at")
     assert [r[2] for r in rows] == ["r1", "r2", "r3"]
     assert rows[0][1] == rows[2][1] and rows[0][0] != rows[2][0]  # same bytes, another version: another id
+
+
+def test_files_to_read_counts_the_files_the_next_ingest_reads_without_reading_them(tmp_path, monkeypatch):
+    # what `newsetl run` looks at before its flow starts, to load an analyzer early for a few new files
+    import os
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    first = landing / "a.txt"
+    first.write_text("제목\n\n한국과 미국이 반도체 협력을 강화했다.", encoding="utf-8")
+    (landing / "b.txt").write_text("제목\n\n일본이 수출 규제를 발표했다.", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    assert files_to_read([landing], db) is None  # no warehouse yet: nothing to compare with
+    _run(tmp_path, landing)
+    assert files_to_read([landing], db) == 0
+
+    os.utime(first, ns=(0, first.stat().st_mtime_ns + 10**9))  # rewritten
+    (landing / "new").mkdir()
+    (landing / "new" / "c.txt").write_text("제목\n\n중국이 희토류 수출을 통제했다.", encoding="utf-8")
+    (landing / ".partial.txt").write_text("쓰는 중", encoding="utf-8")  # hidden: never read
+    assert files_to_read([landing], db) == 2
+    # a relative source names the same files as the absolute paths ingest records
+    monkeypatch.chdir(tmp_path)
+    assert files_to_read([Path("landing")], db) == 2
+    stats, _, _ = _run(tmp_path, landing, "r2")
+    assert stats.files_read == 2
+    assert files_to_read([landing], db) == 0
+    assert files_to_read([tmp_path / "gone"], db) is None  # ingest itself names a missing source
 
 
 def test_the_sources_state_changes_exactly_when_ingest_would_read_something(tmp_path):

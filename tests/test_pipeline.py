@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 from conftest import newsetl, query
 
@@ -25,6 +26,24 @@ def test_run_publishes_the_five_sample_articles(sample_run):
     # the run's own Prefect server was up until Prefect had sent its last logs and events
     assert "Error logging to API" not in result.stderr and "Traceback" not in result.stderr
     assert query(db, "select count(*) from audit.pipeline_runs where flow_run_id <> ''") == [(1,)]
+
+
+def test_prefect_keeps_the_runs_history_with_every_task(sample_run):
+    # the run's own server runs only the services that record runs (see prefect_server.RUN_ONLY_IDLE_SERVICES):
+    # the flow run and its task runs are still there for the Prefect UI of `newsetl serve`
+    import sqlite3
+
+    db, _ = sample_run
+    [(flow_run_id,)] = query(db, "select flow_run_id from audit.pipeline_runs")
+    home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    with sqlite3.connect(f"file:{home / 'prefect.db'}?mode=ro", uri=True) as con:
+        [(flow, state)] = con.execute("select f.name, r.state_type from flow_run r join flow f on f.id = r.flow_id "
+                                      "where r.id = ?", [flow_run_id]).fetchall()
+        tasks = con.execute("select name, state_type from task_run where flow_run_id = ?", [flow_run_id]).fetchall()
+    assert (flow, state) == ("pipeline", "COMPLETED")
+    names = {re.sub(r"-[0-9a-f]{3}$", "", name) for name, _ in tasks}
+    assert {"ingest", "validate", "publish", "build intermediate.int_sentences"} <= names
+    assert {state for _, state in tasks} == {"COMPLETED"}
 
 
 def test_sample_mentions_the_four_main_countries(sample_run):
@@ -276,6 +295,57 @@ def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cann
         steps.stop_local_analysis()
         steps.stop_resident_analysis()
     assert steps._warm is None and steps._local_workers is None
+
+
+def test_a_run_with_a_few_new_files_loads_its_analyzer_before_its_flow_starts(tmp_path):
+    # `newsetl run`: the worker loads beside the Prefect server's boot; the ingest then adopts it or stops it
+    import signal
+
+    from newsetl import pipeline as steps
+    from newsetl import warehouse
+    from newsetl.ingest import ingest
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.txt").write_text("제목\n\n한국과 미국이 반도체 협력을 강화했다.", encoding="utf-8")
+    settings = Settings().with_(db=tmp_path / "w.duckdb", sources=(landing,), workers=2)
+    with steps.analysis_started_early(settings):
+        assert not steps.analysing_early()  # no warehouse yet: a first run reads everything anyway
+    with warehouse.connect(settings.db) as con:
+        warehouse.ensure_schema(con)
+        ingest(con, settings, "r1")
+    with steps.analysis_started_early(settings):
+        assert not steps.analysing_early()  # nothing new
+
+    (landing / "b.txt").write_text("제목\n\n일본이 수출 규제를 발표했다.", encoding="utf-8")
+    with steps.analysis_started_early(settings, wanted=False):  # the analysis runs on Dask
+        assert not steps.analysing_early()
+    try:
+        with steps.analysis_started_early(settings):
+            early = steps._early
+            assert early is not None
+            early_pids = set(early._pool._processes)
+            steps.start_local_analysis(settings, texts=1)
+            assert steps._local_workers is early and not steps.analysing_early()
+            pid = steps.map_on_local_workers(settings)(_worker_pid, [None])[0]
+            steps.stop_local_analysis()
+        assert early_pids == {pid} and steps._local_workers is None
+
+        # the new file held nothing new after all (a duplicate): the loading worker is ended, not awaited
+        with steps.analysis_started_early(settings):
+            processes = list(steps._early._pool._processes.values())
+            steps.drop_early_analysis()
+            assert [p.exitcode for p in processes] == [-signal.SIGTERM]
+        # many new articles in those files want a worker per core: the early one makes way for them
+        with steps.analysis_started_early(settings):
+            early_pids = set(steps._early._pool._processes)
+            steps.start_local_analysis(settings, texts=5000)
+            assert steps._local_workers.workers == 2 and not steps.analysing_early()
+            assert set(steps.map_on_local_workers(settings)(_worker_pid, [None] * 4)).isdisjoint(early_pids)
+    finally:
+        steps.stop_local_analysis()
+        steps.drop_early_analysis()
+    assert steps._early is None and steps._local_workers is None
 
 
 def test_an_analysis_with_no_new_text_starts_no_worker():
