@@ -255,7 +255,8 @@ class EventExtractor:
                     roles = assign_roles(text, chosen, trig.event_type, start)
                     in_clause = [d for d in dates if c0 <= d.start < c1 and not inside(d.start, quotes)]
                     # '2030년까지 연장한다고 14일 발표했다': a period's end is no day the event took place
-                    when = _nearest([d for d in in_clause if not text.startswith("까지", d.end)] or in_clause, start)
+                    when = _nearest([d for d in in_clause if not text.startswith("까지", d.end)] or in_clause,
+                                    _act_start(trig, text, start, end))
                     rest = text[end:c1]
                     clause = text[c0:c1]
                     found.append(Candidate(
@@ -365,6 +366,16 @@ def _drop_content(found: list[Candidate]) -> list[Candidate]:
     if any(not (c.hypothetical or c.negated) for c in found):
         return [c for c in found if not c.hypothetical]
     return found
+
+
+def _act_start(trig: Trigger, text: str, start: int, end: int) -> int:
+    """Where a trigger names the act itself. A pattern that reads the measure first ('규제를 강화했다가 2023년
+    해제한') marks the act with a group named `act`: the date that governs it is the one nearest the act, not
+    the measure's own ('2019년')."""
+    if "act" not in trig.pattern.groupindex:
+        return start
+    m = trig.pattern.match(text, start, end)
+    return m.start("act") if m and m.start("act") >= 0 else start
 
 
 def _nearest(dates: list[DateMention], position: int) -> DateMention | None:

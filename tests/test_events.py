@@ -100,6 +100,13 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ('왕원타오 중국 상무부장은 "미국이 반도체 통제를 고집하면 단호한 대응 조치를 취할 것"이라고 밝혔다.', "THREATEN",
      "warning"),
     ("네덜란드는 한국의 공급망 협의체 가입 추진을 지지한다고 밝혔다.", "SUPPORT", "support"),
+    ("네덜란드 정부는 ASML 노광장비의 중국 수출을 추가로 제한한다고 15일 발표했다.", "SANCTION", "export_control"),
+    ("중국 외교부는 3일 미국이 중국 기업을 탄압한다고 비판하며 대응을 예고했다.", "ACCUSE", "accuse"),
+    ("유럽연합(EU)은 인도네시아의 니켈 수출 금지를 세계무역기구(WTO)에 제소했다.", "ACCUSE", "accuse"),
+    ("중국 톈치리튬은 칠레 정부를 상대로 소송을 제기했다.", "ACCUSE", "accuse"),
+    ("인도네시아는 세계무역기구(WTO) 판정에 불복해 항소했다.", "REJECT", "reject"),
+    ("중국은 미국의 반도체 수출 통제에 단호히 반대한다고 밝혔다.", "PROTEST", "protest"),
+    ("삼성전자는 일본 요코하마에 첨단 패키징 연구개발 거점을 세우기로 했다.", "INVEST", "investment"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
@@ -203,6 +210,15 @@ def test_a_listed_company_makes_its_deals_news_without_a_country_or_goods():
 def test_the_end_of_a_period_is_not_the_day_of_the_event():
     c = one("인도네시아 정부가 니켈 원광 수출 금지 조치를 2030년까지 연장한다고 14일 발표했다.", date(2026, 9, 14))
     assert (c.event_type, c.date, c.precision, c.status) == ("SANCTION", date(2026, 9, 14), "day", "reported")
+
+
+def test_a_measure_lifted_later_is_dated_by_its_lifting():
+    # the date nearest the lifting, not the one before the measure it lifts
+    lifted = [c for c in extract("일본은 2019년 한국에 대한 반도체 소재 수출 규제를 강화했다가 2023년 해제한 바 있다.",
+                                 date(2026, 5, 18)) if c.event_type == "CONCEDE"]
+    assert [(c.date, c.precision, c.background) for c in lifted] == [(date(2023, 1, 1), "year", True)]
+    c = one("미국은 2025년 중국산 배터리 관세를 2026년 1월 인하했다.", date(2026, 2, 1))
+    assert (c.event_type, c.date, c.precision) == ("CONCEDE", date(2026, 1, 1), "month")
 
 
 def test_without_a_publication_date_only_what_the_text_fixes_is_resolved():
