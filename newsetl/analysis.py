@@ -163,10 +163,11 @@ def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[lis
     sentences, mentions = [], []
     for (sha, _), doc in zip(batch, docs, strict=True):
         known: dict[str, Mention] = {}
+        offices: dict[str, Mention] = {}
         for idx, sent in enumerate(doc):
             sentences.append((sha, idx, sent.start, sent.end, sent.text))
             kept: dict[tuple[int, str], Mention] = {}
-            for m in extractor.sentence(sent, known):
+            for m in extractor.sentence(sent, known, offices):
                 if m.entity_type == "PERSON":
                     remember(known, m)
                 if not m.entity_id and (m.generic or (m.confidence or 1.0) < MIN_DISCOVERED_CONFIDENCE):

@@ -49,6 +49,7 @@ _DOT = re.compile(r"\s?[·ㆍ‧・]\s?")
 _COMPOUND_PLAIN = frozenset({"한미", "한일", "한중", "미중", "미일", "중일", "한미일", "한중일", "북중", "북러", "한러",
                              "미러", "중러", "한미중", "남북", "북일", "한중러", "북미일"})
 _COMPOUND_PLAIN_RE = re.compile(r"(?<![가-힣])(" + _alternation(_COMPOUND_PLAIN) + ")")
+HOME_COUNTRY = "KR"  # whose press this reads: its offices go by bare names ('외교부', '국회')
 _EXTRA_ABBREV = {"남": "KR"}  # 남북: South and North (남 is not 한's alias elsewhere)
 # 對中: 대(對)중, 대중국, and bare 대중 only before a policy noun (대중 alone is 'the public').
 _CHINA_DAE = re.compile(
@@ -113,7 +114,7 @@ class Mention:
     entity_type: str
     entity_id: str | None  # reference id; None for a discovered name
     name: str  # canonical name
-    method: str  # gazetteer | compound | dae_china | title_pattern | suffix_pattern | alias | crf | gloss
+    method: str  # gazetteer | compound | dae_china | title_pattern | suffix_pattern | alias | crf | gloss | list
     title: str | None = None  # people: the title the sentence gives ('장관', 'CEO')
     affiliation_id: str | None = None  # people: the organization (or country) of that title
     # not a name span of its own (kept for linking): inside a longer name (한국 in '한국 정부'), or a compound
@@ -146,6 +147,7 @@ class Extractor:
         self._model = None
         self._readings: dict[tuple, tuple] = {}
         self._china = gazetteer.by_iso2.get("CN")
+        self._office_of = _country_offices(gazetteer)
         self._abbrev = dict(gazetteer.abbrev)
         for letter, iso2 in _EXTRA_ABBREV.items():
             if iso2 in gazetteer.by_iso2:
@@ -187,8 +189,10 @@ class Extractor:
         return us, gaz
 
     # -- one sentence ----------------------------------------------------------------------
-    def sentence(self, sent: Sentence, known_people: dict[str, Mention] | None = None) -> list[Mention]:
-        """Mentions in one sentence; `known_people` maps surfaces of people seen earlier in the article."""
+    def sentence(self, sent: Sentence, known_people: dict[str, Mention] | None = None,
+                 known_offices: dict[str, Mention] | None = None) -> list[Mention]:
+        """Mentions in one sentence; `known_people` maps surfaces of people seen earlier in the article, and
+        `known_offices` (filled here) the offices it named with their country ('중국 상무부')."""
         known = known_people if known_people is not None else {}
         text = sent.text
         tokinfo, gazetteer, specials, crf = self._reading(sent)
@@ -269,6 +273,8 @@ class Extractor:
                 # unlinked, the outer span is a reading convention ('미국 블랙록'), not an entity of its own
                 if claim(self._link(text, c, outer=True)):
                     found.extend(replace(g, nested=True) for g in inner)
+                    if company := self._company_after_country(text, c, inner):
+                        found.append(company)
         for m in gazetteer:
             if m.entity_type == "COUNTRY" and _STATE_AFTER.match(text, m.end):
                 m = self._state_named(m)  # '조지아 주지사': the US state, not the country
@@ -293,6 +299,11 @@ class Extractor:
             claim(m)
         for m in self._org_forms(sent):
             claim(m)
+        for was, m in list(self._listed_among_orgs(sent, found)):
+            if was is None:
+                claim(m)
+            else:
+                found[found.index(was)] = m
         glosses()
         found = [self._with_role(text, m, found) if m.entity_type == "PERSON" else m for m in found]
         # the model is unsure of an unfamiliar name ('응우옌반훙', '류샤오밍'), but a title follows it: two
@@ -309,7 +320,34 @@ class Extractor:
         # it is more often a word the model mistook ('풀스택')
         found = [replace(m, generic=True) if m.entity_type == "PERSON" and not m.entity_id and not m.title
                  and not _person_shaped(m.name) else m for m in found]
+        if known_offices is not None:
+            found = self._offices_in_context(found, known_offices)
         return sorted(found, key=lambda m: (m.start, m.nested, m.entity_type))
+
+    def _offices_in_context(self, found: list[Mention], offices: dict[str, Mention]) -> list[Mention]:
+        """'상무부' alone is the office of the country the article named it with: after '중국 상무부는 즉각
+        반발했다', '허야둥 상무부 대변인' speaks for China's ministry, not for the one the bare name is listed
+        for (the US's). The office last named with a country wins; the bare name keeps its listing until then.
+        A person whose title that bare name gave ('상무부 대변인') follows it."""
+        # a sentence that names an office with its country and the bare name too ('중국 상무부와 상무부는') means
+        # two offices: the bare one keeps its listing there
+        named_here = {m.entity_id for m in found if self._office_of.get(m.entity_id or "") and not m.nested
+                      and fold(m.text) != self._office_of[m.entity_id]}
+        relinked: dict[str, str] = {}
+        out = []
+        for m in sorted(found, key=lambda m: m.start):
+            office = self._office_of.get(m.entity_id or "")
+            if office and fold(m.text) != office and not m.nested:
+                offices[office] = m
+            held = offices.get(fold(m.text)) if m.entity_type == "ORG" and not m.nested else None
+            if held and m.entity_id and held.entity_id != m.entity_id and held.entity_id not in named_here:
+                relinked[m.entity_id] = held.entity_id
+                m = replace(m, entity_id=held.entity_id, name=held.name)
+            out.append(m)
+        named = {m.entity_id for m in out}  # an office named in full in this sentence keeps its people
+        return [replace(m, affiliation_id=relinked[m.affiliation_id])
+                if m.entity_type == "PERSON" and m.affiliation_id in relinked and m.affiliation_id not in named
+                else m for m in out]
 
     def _reading(self, sent: Sentence) -> tuple[dict[int, tuple[int, str]], list[Mention], list[Mention], list[tuple]]:
         """What a sentence says on its own, before the article's people are linked: its tokens by offset,
@@ -512,6 +550,24 @@ class Extractor:
         # as often as not, so the listed name keeps it
         return True
 
+    def _company_after_country(self, text: str, span: tuple, inner: list[Mention]) -> Mention | None:
+        """'중국 톈치리튬', '일본 라피더스': an organization span that starts with its country and names no listed
+        organization after it. The span stays the reading convention it is; the name after the country is the
+        organization, linked (nested) for the warehouse. Before, the whole span was set aside with the company
+        in it. Nothing generic passes: '미국 정부', '중국 당국'."""
+        s, e, tag = span[:3]
+        if tag != "OG" or len(inner) != 1 or inner[0].entity_type != "COUNTRY" or inner[0].start != s:
+            return None
+        rest = inner[0].end
+        while rest < e and text[rest].isspace():
+            rest += 1
+        if rest == inner[0].end or rest >= e:
+            return None
+        company = self._link(text, (rest, e, *span[2:]))
+        if company.generic or company.entity_id or company.entity_type != "ORG":
+            return None
+        return replace(company, nested=True)
+
     def _link(self, text: str, span: tuple, known: dict[str, Mention] | None = None, outer: bool = False) -> Mention:
         """A model span as a mention: the reference entity it names, a person seen before, or a discovered name.
 
@@ -688,6 +744,30 @@ class Extractor:
                 yield g, Mention(g.start, m.end(1), text[g.start:m.end(1)], "ORG", None, text[g.start:m.end(1)],
                                  "suffix_pattern")
 
+    def _listed_among_orgs(self, sent: Sentence, found: list[Mention]):
+        """'소니그룹, 덴소, 도요타자동차와': a name listed between two organizations is one too. One word with an
+        organization ending right before its comma and another starting right after its separator: where the
+        model read nothing there, every token of it a proper noun to kiwi (or Latin letters); where the model
+        gave it another type ('삼성전자, 덴소와 도요타자동차': a person) or was unsure of it ('나우라, 피오테크와
+        AMEC'), that discovered name is an organization: two signals agree.
+        Yields (the mention it replaces or None, the organization)."""
+        text, base = sent.text, sent.start
+        orgs = [m for m in found if m.entity_type == "ORG" and not m.nested and not m.generic]
+        ends, starts = {m.end for m in orgs}, {m.start for m in orgs}
+        for item in _LIST_ITEM.finditer(text):
+            s, e = item.span("name")
+            if item.start() not in ends or item.end() not in starts:
+                continue
+            there = [f for f in found if f.start < e and s < f.end]
+            if not there:
+                tokens = [t for t in sent.tokens if s <= t.start - base and t.end - base <= e]
+                if tokens and all(t.tag in ("NNP", "SL", "SH") for t in tokens) and tokens[0].start - base == s \
+                        and tokens[-1].end - base == e:
+                    yield None, Mention(s, e, text[s:e], "ORG", None, text[s:e], "list")
+            elif len(there) == 1 and (m := there[0]).method == "crf" and not m.entity_id \
+                    and (m.start, m.end) == (s, e) and (m.entity_type != "ORG" or m.generic or (m.confidence or 1.0) < 1.0):
+                yield m, replace(m, entity_type="ORG", method="list", generic=False, title=None, confidence=None)
+
     def _org_forms(self, sent: Sentence):
         text, base = sent.text, sent.start
         for t in sent.tokens:
@@ -697,6 +777,22 @@ class Extractor:
             if form.endswith(ORG_SUFFIXES) and len(form) > max(len(s) for s in ORG_SUFFIXES if form.endswith(s)) + 1:
                 s, e = t.start - base, t.end - base
                 yield Mention(s, e, text[s:e], "ORG", None, form, "suffix_pattern")
+
+
+def _country_offices(gaz: Gazetteer) -> dict[str, str]:
+    """Listed organizations named '<country> <office>' whose office alone is a listed name of another country's
+    office (중국 상무부 and 상무부, listed for the US): entity id -> that office's name, as folded.
+
+    A name the home press uses for its own government's office ('외교부', '국방부', '국회': Korea's) stays
+    Korea's whatever the article named before: '중국 외교부는 … 외교부 당국자는' is most often Seoul's reply."""
+    countries = {e.name for e in gaz.entries.values() if e.entity_type == "COUNTRY"}
+    out = {}
+    for e in gaz.entries.values():
+        head, _, office = e.name.partition(" ")
+        listed = gaz.entries.get(gaz.surfaces.get(fold(office), ""))
+        if e.entity_type == "ORG" and head in countries and listed and listed.country not in ("", HOME_COUNTRY):
+            out[e.entity_id] = fold(office)
+    return out
 
 
 def _is_latin(c: str) -> bool:
@@ -810,6 +906,10 @@ def _trim_affiliation(text: str, c: tuple, gazetteer: list[Mention], types: tupl
             if head:
                 return (s, s + len(head), *c[2:])
     return c
+
+
+# one item of a list: ', 덴소, ' or ', 덴소와 ' (the item's own separator after it)
+_LIST_ITEM = re.compile(r",\s(?P<name>[^\s,]+?)(?:,\s|(?:와|과|및)\s)")
 
 
 def _eojeols(text: str) -> list[tuple[int, int, str]]:

@@ -22,9 +22,10 @@ def extract_lines(lines: list[str], reference_dir: Path, model_path: Path | None
     results: list[list[dict]] = []
     for _line, doc in zip(lines, split_sentences(lines), strict=True):
         known: dict[str, Mention] = {}
+        offices: dict[str, Mention] = {}
         mentions: list[dict] = []
         for sent in doc:
-            for m in extractor.sentence(sent, known):
+            for m in extractor.sentence(sent, known, offices):
                 if m.entity_type == "PERSON":
                     remember(known, m)
                 if m.nested:
