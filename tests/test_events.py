@@ -107,6 +107,8 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("인도네시아는 세계무역기구(WTO) 판정에 불복해 항소했다.", "REJECT", "reject"),
     ("중국은 미국의 반도체 수출 통제에 단호히 반대한다고 밝혔다.", "PROTEST", "protest"),
     ("삼성전자는 일본 요코하마에 첨단 패키징 연구개발 거점을 세우기로 했다.", "INVEST", "investment"),
+    ("한화에어로스페이스는 지난달 베트남 하노이에 항공기 엔진 부품 공장을 준공했다.", "INVEST", "investment"),
+    ("라피더스는 미국 IBM, 벨기에 imec와 기술 협력을 진행하고 있다.", "COOPERATE", "partnership"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
