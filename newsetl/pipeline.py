@@ -176,7 +176,7 @@ def analysing_early() -> bool:
 
 
 def drop_early_analysis() -> None:
-    """Stop a worker that start_analysis_early started and the run did not use, at once: loading, it would
+    """Stop a worker that analysis_started_early started and the run did not use, at once: loading, it would
     otherwise take its remaining seconds of CPU from the run."""
     global _early
     if _early is not None:
