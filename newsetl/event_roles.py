@@ -157,6 +157,7 @@ def assign_roles(text: str, parties: list[Party], event_type: str, trigger_start
     """(entity key, role) per party: actor, target, or location (a country after 에서)."""
     parties = sorted(parties, key=lambda p: (p.start, p.end))
     marks = [marker(text, p) for p in parties]
+    own = list(marks)
     kinds = [m.kind for m in marks]
     # a list or 'A와 B' takes the marker of its last member when the next party follows at once
     for i in range(len(parties) - 2, -1, -1):
@@ -183,8 +184,14 @@ def assign_roles(text: str, parties: list[Party], event_type: str, trigger_start
         else:  # bare: the first party of a headline ('美, 中에 ...') acts
             roles.append("actor" if not has_subject and i == 0 else "target")
     if roles and "actor" not in roles:
-        before = [i for i, p in enumerate(parties) if p.start < trigger_start and roles[i] != "location"]
-        roles[before[0] if before else 0] = "actor"
+        # no party is marked as the one acting: the first before the trigger acts ('美, 中에 …' in a headline),
+        # but never one the sentence addresses with 에/에게, alone or joined by 와/과 ('네덜란드와 일본 정부에도
+        # 동참을 요청한': the one asking is in an earlier sentence): the actor then goes unnamed rather than wrong
+        able = [i for i, m in enumerate(marks)
+                if not (m.particle in ("에", "에게") and own[i].kind in ("with", "obj"))]
+        before = [i for i in able if parties[i].start < trigger_start and roles[i] != "location"]
+        if before or able:
+            roles[(before or able)[0]] = "actor"
     out: dict[str, str] = {}
     rank = {"actor": 0, "target": 1, "location": 2}
     for party, role in zip(parties, roles, strict=True):

@@ -109,6 +109,8 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("삼성전자는 일본 요코하마에 첨단 패키징 연구개발 거점을 세우기로 했다.", "INVEST", "investment"),
     ("한화에어로스페이스는 지난달 베트남 하노이에 항공기 엔진 부품 공장을 준공했다.", "INVEST", "investment"),
     ("라피더스는 미국 IBM, 벨기에 imec와 기술 협력을 진행하고 있다.", "COOPERATE", "partnership"),
+    ("고려아연이 미국 테네시주에 74억달러를 들여 통합 제련소를 짓는다고 15일 밝혔다.", "INVEST", "investment"),
+    ("포스코는 아르헨티나에 1조원을 들여 리튬 생산 단지를 조성한다.", "INVEST", "investment"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
@@ -188,6 +190,13 @@ def test_markers_read_the_head_of_a_noun_phrase():
     assert assign_roles("미국과 중국은 회담을 열었다", parties, "CONSULT", 8) == [("A", "actor"), ("B", "actor")]
     assert assign_roles("미국은 중국에 관세를 올렸다", [Party(0, 2, "A", "COUNTRY"), Party(4, 6, "B", "COUNTRY")],
                         "SANCTION", 8) == [("A", "actor"), ("B", "target")]
+    # only parties the sentence addresses: the one acting is named elsewhere, and none of them stands in for it
+    text = "네덜란드와 일본 정부에도 동참을 요청한 것으로 알려졌다"
+    assert assign_roles(text, [Party(0, 4, "NL", "COUNTRY"), Party(6, 8, "JP", "COUNTRY")], "REQUEST", 18) == [
+        ("NL", "target"), ("JP", "target")]
+    # a headline's bare first party still acts
+    assert assign_roles("美, 中에 관세 인상", [Party(0, 1, "US", "COUNTRY"), Party(3, 4, "CN", "COUNTRY")],
+                        "SANCTION", 6) == [("US", "actor"), ("CN", "target")]
 
 
 # --- dates, status, modality -----------------------------------------------------------------
