@@ -433,10 +433,10 @@ def test_a_bare_office_name_is_the_office_the_article_named_with_its_country(ext
 
 
 def test_an_unlisted_company_after_its_country_is_an_organization(extractor):
-    # the model reads '중국 톈치리튬' as one span: the company was set aside with the reading convention around it
-    ms = mentions(extractor, "중국 톈치리튬은 이번 합작에 반대하며 칠레 법원에 소송을 냈다.")
+    # the model reads '중국 화유코발트' as one span: the company was set aside with the reading convention around it
+    ms = mentions(extractor, "중국 화유코발트는 이번 합작에 반대하며 칠레 법원에 소송을 냈다.")
     assert [(m.text, m.key, m.nested) for m in ms if m.entity_type in ("ORG", "COUNTRY") and not m.generic] == [
-        ("중국", "country:CN", True), ("톈치리튬", "new:org:톈치리튬", True), ("칠레", "country:CL", True)]
+        ("중국", "country:CN", True), ("화유코발트", "new:org:화유코발트", True), ("칠레", "country:CL", True)]
     # a listed company keeps its listing, and nothing generic becomes an organization
     ms = mentions(extractor, "중국 화웨이와 미국 정부, 중국 당국이 모였다.")
     assert {m.key for m in ms if m.entity_type == "ORG" and not m.generic} == {"org:huawei"}
@@ -447,10 +447,10 @@ def test_a_name_listed_between_two_organizations_is_one(extractor):
         return [(m.text, m.method) for m in mentions(extractor, text)
                 if m.entity_type == "ORG" and not m.nested and not m.generic]
 
-    # the model reads nothing at '덴소' (a proper noun to kiwi), or types it a person, or is unsure of '피오테크'
-    assert orgs("TSMC는 소니그룹, 덴소, 도요타자동차와 함께 합작사를 운영한다.") == [
-        ("TSMC", "gazetteer"), ("소니그룹", "gazetteer"), ("덴소", "list"), ("도요타자동차", "gazetteer")]
-    assert ("덴소", "list") in orgs("삼성전자, 덴소와 도요타자동차가 참여했다.")
+    # names no list has: the model types '교세라' a person, or is unsure of '피오테크'
+    assert orgs("TSMC는 소니그룹, 마쓰다, 도요타자동차와 함께 합작사를 운영한다.") == [
+        ("TSMC", "gazetteer"), ("소니그룹", "gazetteer"), ("마쓰다", "list"), ("도요타자동차", "gazetteer")]
+    assert ("교세라", "list") in orgs("삼성전자, 교세라와 도요타자동차가 참여했다.")
     assert ("피오테크", "list") in orgs("장비업체 나우라, 피오테크와 AMEC가 수혜를 입었다.")
     # a common word between them stays what it is, and countries make no organization list
     assert [m.text for m in mentions(extractor, "삼성전자, 반도체, 도요타자동차") if m.entity_type == "ORG"] == [
