@@ -52,7 +52,7 @@ _CLAUSE_BREAK = re.compile(r"(?:했고|하고|했으며|하며|했지만|지만|
 _SENTENCE_END = re.compile(r"(?<=다)\.\s+|(?<=[?!])\s+")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 _PLANNED = re.compile(
-    r"(?:할|될|을|를|로|일|갈|올|낼|열|설|릴|킬|칠)\s?(?:예정|계획|방침)|연다|열린다|열릴|열기로|할\s?것으로|될\s?것으로"
+    r"(?:할|될|을|를|로|일|갈|올|낼|열|들어설|나설|릴|킬|칠)\s?(?:예정|계획|방침)|연다|열린다|열릴|열기로|할\s?것으로|될\s?것으로"
     r"|나설\s?것|추진(?:한다|할)|앞두고|예정(?:이다|이며|인)"
 )
 _BACKGROUND = re.compile(r"^\s*(?:앞서|이에\s?앞서|지난해에도|과거)|바\s?있|했었|였었|당시(?:에)?\s|데\s?따(?:라|른)")
@@ -350,6 +350,8 @@ def _suppress(hits: list[tuple[Trigger, int, int]]) -> list[tuple[Trigger, int, 
             continue
         if t == "SANCTION" and "CONCEDE" in types:
             continue  # a sanction being cut or suspended is the concession's object
+        if t in ("INVEST", "COOPERATE", "AID", "AGREE") and "RETREAT" in types:
+            continue  # a plan or a deal withdrawn is the withdrawal's object
         if t == "COOPERATE" and trig.mode == "partnership" and "AGREE" in types:
             continue  # '협력하기로 합의했다' is one agreement
         if not trig.strong and len(types) > 1:

@@ -111,6 +111,8 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("라피더스는 미국 IBM, 벨기에 imec와 기술 협력을 진행하고 있다.", "COOPERATE", "partnership"),
     ("고려아연이 미국 테네시주에 74억달러를 들여 통합 제련소를 짓는다고 15일 밝혔다.", "INVEST", "investment"),
     ("포스코는 아르헨티나에 1조원을 들여 리튬 생산 단지를 조성한다.", "INVEST", "investment"),
+    ("미국 인텔은 독일 마그데부르크에 짓기로 했던 반도체 공장 건설 계획을 최종 철회했다.", "RETREAT", "withdrawal"),
+    ("일본 정부는 한국과의 반도체 협정을 파기했다.", "RETREAT", "withdrawal"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
@@ -230,6 +232,18 @@ def test_a_measure_lifted_later_is_dated_by_its_lifting():
     assert [(c.date, c.precision, c.background) for c in lifted] == [(date(2023, 1, 1), "year", True)]
     c = one("미국은 2025년 중국산 배터리 관세를 2026년 1월 인하했다.", date(2026, 2, 1))
     assert (c.event_type, c.date, c.precision) == ("CONCEDE", date(2026, 1, 1), "month")
+
+
+def test_a_construction_plan_withdrawn_is_reported_on_the_day_it_was_said():
+    # '건설 계획' is a plan's name, not future tense: the bare '24일' is the day before publication
+    c = one("미국 인텔이 독일 마그데부르크에 짓기로 했던 반도체 공장 건설 계획을 최종 철회했다고 24일 밝혔다.",
+            date(2026, 7, 25))
+    assert (c.event_type, c.date, c.status) == ("RETREAT", date(2026, 7, 24), "reported")
+    # a headline names the withdrawal without a verb
+    assert [c.event_type for c in extract("인텔, 독일 마그데부르크 공장 건설 계획 철회", date(2026, 7, 25))] == ["RETREAT"]
+    # what will stand somewhere is still to come
+    c = one("삼성전자는 평택에 공장을 지을 예정이며 새 공장은 다음 달 들어설 예정이다.", date(2026, 7, 25))
+    assert (c.event_type, c.status) == ("INVEST", "planned")
 
 
 def test_without_a_publication_date_only_what_the_text_fixes_is_resolved():
