@@ -113,6 +113,7 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("포스코는 아르헨티나에 1조원을 들여 리튬 생산 단지를 조성한다.", "INVEST", "investment"),
     ("미국 인텔은 독일 마그데부르크에 짓기로 했던 반도체 공장 건설 계획을 최종 철회했다.", "RETREAT", "withdrawal"),
     ("일본 정부는 한국과의 반도체 협정을 파기했다.", "RETREAT", "withdrawal"),
+    ("한국은 미국에 3500억달러 규모의 투자 펀드를 조성하기로 했다.", "INVEST", "investment"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
