@@ -98,12 +98,17 @@ def files_to_read(sources: list[Path], db: Path) -> int | None:
         return None
     try:
         with connect(db, read_only=True) as con:
-            read = {path: (size, mtime) for path, size, mtime in
-                    con.execute("select source_path, size, mtime_ns from raw.files").fetchall()}
+            read = files_read(con)
         stated = _stated([source.resolve() for source in sources])
     except (duckdb.Error, SourceError):
         return None
     return sum(1 for path, size, mtime in stated if read.get(path) != (size, mtime))
+
+
+def files_read(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Each source file the warehouse has read: path -> (size, mtime_ns) as it was then."""
+    return {path: (size, mtime) for path, size, mtime in
+            con.execute("select source_path, size, mtime_ns from raw.files").fetchall()}
 
 
 def _stated(sources: list[Path]) -> list[tuple[str, int, int]]:
@@ -291,8 +296,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
            progress: Callable[[int, IngestStats], None] | None = None) -> IngestStats:
     """Read every source file into raw.articles / raw.quarantine."""
     con.execute(FILES_DDL)
-    read_before = {path: (size, mtime) for path, size, mtime in
-                   con.execute("select source_path, size, mtime_ns from raw.files").fetchall()}
+    read_before = files_read(con)
     stats = IngestStats()
     writer = _Writer(con, run_id, set(read_before))
     now = datetime.now()
