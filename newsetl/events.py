@@ -240,7 +240,7 @@ class EventExtractor:
             for c0, c1 in spans:
                 if (c0, c1) not in hits:
                     hits[c0, c1] = self._hits(text, c0, c1, quotes)
-                for trig, start, end in hits[c0, c1]:
+                for trig, start, end, act in hits[c0, c1]:
                     if not in_field and trig.event_type not in FIRM_EVENTS:
                         continue  # a listed company alone makes its deals the field's news, not its lawsuits
                     if trig.mode == "visit" and not text.startswith("방", start) and not any(
@@ -255,8 +255,7 @@ class EventExtractor:
                     roles = assign_roles(text, chosen, trig.event_type, start)
                     in_clause = [d for d in dates if c0 <= d.start < c1 and not inside(d.start, quotes)]
                     # '2030년까지 연장한다고 14일 발표했다': a period's end is no day the event took place
-                    when = _nearest([d for d in in_clause if not text.startswith("까지", d.end)] or in_clause,
-                                    _act_start(trig, text, start, end))
+                    when = _nearest([d for d in in_clause if not text.startswith("까지", d.end)] or in_clause, act)
                     rest = text[end:c1]
                     clause = text[c0:c1]
                     found.append(Candidate(
@@ -290,7 +289,11 @@ class EventExtractor:
             self._readings[text] = reading
         return reading
 
-    def _hits(self, text: str, c0: int, c1: int, quotes: list[tuple[int, int]]) -> list[tuple[Trigger, int, int]]:
+    def _hits(self, text: str, c0: int, c1: int,
+              quotes: list[tuple[int, int]]) -> list[tuple[Trigger, int, int, int]]:
+        """(trigger, start, end, act) of each trigger in a clause, `act` where it names the act itself. A pattern
+        that reads the measure first ('규제를 강화했다가 2023년 해제한') marks the act with a group named `act`:
+        the date that governs it is the one nearest the act, not the measure's own ('2019년')."""
         clause = text[c0:c1]
         hits = []
         for trig in self.triggers:
@@ -301,7 +304,8 @@ class EventExtractor:
                 # direct speech reports what someone said; only a threat is made by saying it
                 if inside(start, quotes) and trig.event_type != "THREATEN":
                     continue
-                hits.append((trig, start, end))
+                act = c0 + m.start("act") if "act" in m.re.groupindex and m.start("act") >= 0 else start
+                hits.append((trig, start, end, act))
                 break
         return _suppress(hits)
 
@@ -339,12 +343,13 @@ class EventExtractor:
         return [(k, "location") for k in dict.fromkeys(keys)]
 
 
-def _suppress(hits: list[tuple[Trigger, int, int]]) -> list[tuple[Trigger, int, int]]:
+def _suppress(hits: list[tuple[Trigger, int, int, int]]) -> list[tuple[Trigger, int, int, int]]:
     """One candidate per type per clause, and what one clause reports only once."""
-    types = {t.event_type for t, _, _ in hits}
-    acts = [s for t, s, _ in hits if t.event_type in SPEECH_ACTS]
+    types = {hit[0].event_type for hit in hits}
+    acts = [hit[1] for hit in hits if hit[0].event_type in SPEECH_ACTS]
     kept, seen = [], set()
-    for trig, start, end in sorted(hits, key=lambda h: (not h[0].strong, h[0].rank, h[1])):
+    for hit in sorted(hits, key=lambda h: (not h[0].strong, h[0].rank, h[1])):
+        trig, start = hit[:2]
         t = trig.event_type
         if t in seen:
             continue
@@ -359,7 +364,7 @@ def _suppress(hits: list[tuple[Trigger, int, int]]) -> list[tuple[Trigger, int, 
         if t not in SPEECH_ACTS and t != "CONSULT" and any(a > start for a in acts):
             continue  # the content of a request or threat
         seen.add(t)
-        kept.append((trig, start, end))
+        kept.append(hit)
     return kept
 
 
@@ -368,16 +373,6 @@ def _drop_content(found: list[Candidate]) -> list[Candidate]:
     if any(not (c.hypothetical or c.negated) for c in found):
         return [c for c in found if not c.hypothetical]
     return found
-
-
-def _act_start(trig: Trigger, text: str, start: int, end: int) -> int:
-    """Where a trigger names the act itself. A pattern that reads the measure first ('규제를 강화했다가 2023년
-    해제한') marks the act with a group named `act`: the date that governs it is the one nearest the act, not
-    the measure's own ('2019년')."""
-    if "act" not in trig.pattern.groupindex:
-        return start
-    m = trig.pattern.match(text, start, end)
-    return m.start("act") if m and m.start("act") >= 0 else start
 
 
 def _nearest(dates: list[DateMention], position: int) -> DateMention | None:
