@@ -329,15 +329,17 @@ class Extractor:
         반발했다', '허야둥 상무부 대변인' speaks for China's ministry, not for the one the bare name is listed
         for (the US's). The office last named with a country wins; the bare name keeps its listing until then.
         A person whose title that bare name gave ('상무부 대변인') follows it."""
+        def named_with_country(m: Mention) -> str | None:
+            office = self._office_of.get(m.entity_id or "")
+            return office if office and fold(m.text) != office and not m.nested else None
+
         # a sentence that names an office with its country and the bare name too ('중국 상무부와 상무부는') means
         # two offices: the bare one keeps its listing there
-        named_here = {m.entity_id for m in found if self._office_of.get(m.entity_id or "") and not m.nested
-                      and fold(m.text) != self._office_of[m.entity_id]}
+        named_here = {m.entity_id for m in found if named_with_country(m)}
         relinked: dict[str, str] = {}
         out = []
         for m in sorted(found, key=lambda m: m.start):
-            office = self._office_of.get(m.entity_id or "")
-            if office and fold(m.text) != office and not m.nested:
+            if office := named_with_country(m):
                 offices[office] = m
             held = offices.get(fold(m.text)) if m.entity_type == "ORG" and not m.nested else None
             if held and m.entity_id and held.entity_id != m.entity_id and held.entity_id not in named_here:
