@@ -644,6 +644,11 @@ def serve(
         _fail(str(exc))
     except KeyboardInterrupt:
         pass
+    except Exception:
+        # as in run: a stop may surface as something else. A SIGTERM while the runner still imported its
+        # webserver came out of pydantic's schema building as a SchemaError, with a traceback and exit 1.
+        if not stop.received:
+            raise
     if stop.received:
         err.print("stopped")
 
