@@ -61,6 +61,7 @@ _HYPOTHETICAL = re.compile(
     r"^[^.]{0,20}?(?:한다면|된다면|하다면|이라면|라면|할\s?경우|될\s?경우|한\s?경우|하는\s?경우|일\s?경우|시에는|할\s?시"
     r"|가능성|수도\s?있|지\s?모른|할지|여부|검토|거론)"
 )
+_ASKED_OF_OTHERS = re.compile(r"(?:을|를)\s?(?:\S+\s)?(?:유도|촉구|요구|요청|권고|압박|독려|종용)")
 _IF_BEFORE = re.compile(r"(?<![가-힣])(?:만약|만일)(?![가-힣])")
 # rates, amounts and counts an event states: a 10% tariff and a 50% tariff are two measures
 _FIGURE = re.compile(
@@ -255,8 +256,11 @@ class EventExtractor:
                     roles = assign_roles(text, chosen, trig.event_type, start)
                     in_clause = [d for d in dates if c0 <= d.start < c1 and not inside(d.start, quotes)]
                     # '2030년까지 연장한다고 14일 발표했다': a period's end is no day the event took place
-                    when = _nearest([d for d in in_clause if not text.startswith("까지", d.end)] or in_clause, act)
+                    when = _nearest([d for d in [d for d in in_clause if not text.startswith("까지", d.end)] or in_clause
+                                     if d.start < end or dates_the_report(text, end, d)], act)
                     rest = text[end:c1]
+                    if _ASKED_OF_OTHERS.match(rest):
+                        continue  # '제련소 건설을 유도해 왔다': what the party asks of others, not its own act
                     clause = text[c0:c1]
                     found.append(Candidate(
                         sentence_idx=idx, event_type=trig.event_type, mode=trig.mode, trigger_id=trig.trigger_id,
@@ -373,6 +377,20 @@ def _drop_content(found: list[Candidate]) -> list[Candidate]:
     if any(not (c.hypothetical or c.negated) for c in found):
         return [c for c in found if not c.hypothetical]
     return found
+
+
+# after a trigger, a date belongs to the verb that follows it: the report's ('합의했다고 14일 밝혔다', 'AP통신이
+# 3일(현지시간) 보도했다'), or another act's ('투자해 2028년부터 양산에 들어갈', '서명했으며 협정은 2026년 발효된다')
+_QUOTED_BEFORE = re.compile(r"(?:다|라|자)(?:고|며|면서)\s*(?:지난\s?)?$")
+_REPORT_VERB_AFTER = re.compile(
+    r"(?:\s?\([^()]{0,12}\))?(?:\s?\S+(?:에서|을\s?통해|를\s?통해|에|을|를)){0,2}\s?"
+    r"(?:밝혔|밝히|발표|말했|전했|공시|알렸|보도|공개|확인|설명|언급|강조|성명|브리핑|기자회견|회견)")
+
+
+def dates_the_report(text: str, trigger_end: int, when: DateMention) -> bool:
+    """Whether a date after a trigger dates the report of it (and so the event), not a later act."""
+    return bool(_QUOTED_BEFORE.search(text, trigger_end, when.start)
+                or _REPORT_VERB_AFTER.match(text, when.end))
 
 
 def _nearest(dates: list[DateMention], position: int) -> DateMention | None:

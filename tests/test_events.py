@@ -114,6 +114,10 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("미국 인텔은 독일 마그데부르크에 짓기로 했던 반도체 공장 건설 계획을 최종 철회했다.", "RETREAT", "withdrawal"),
     ("일본 정부는 한국과의 반도체 협정을 파기했다.", "RETREAT", "withdrawal"),
     ("한국은 미국에 3500억달러 규모의 투자 펀드를 조성하기로 했다.", "INVEST", "investment"),
+    ("네덜란드 정부는 중국 윙테크가 소유한 넥스페리아의 경영권을 사실상 접수했다.", "COERCE", "seize"),
+    ("독일 폭스바겐과 보쉬는 중국 정부의 이번 결정을 환영했다.", "SUPPORT", "support"),
+    ("중국반도체산업협회는 자국 기업에 미국산 반도체 구매를 자제하라고 권고했다.", "REQUEST", "request"),
+    ("한국과 호주는 리튬 제련 기술 공동 연구를 추진하기로 했다.", "COOPERATE", "partnership"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
@@ -224,6 +228,19 @@ def test_a_listed_company_makes_its_deals_news_without_a_country_or_goods():
 def test_the_end_of_a_period_is_not_the_day_of_the_event():
     c = one("인도네시아 정부가 니켈 원광 수출 금지 조치를 2030년까지 연장한다고 14일 발표했다.", date(2026, 9, 14))
     assert (c.event_type, c.date, c.precision, c.status) == ("SANCTION", date(2026, 9, 14), "day", "reported")
+
+
+def test_a_date_after_the_trigger_dates_the_report_not_the_next_act():
+    # '2028년부터' is when production starts, not when the money is invested
+    c = one("SK하이닉스는 인디애나주 공장에 38억7000만달러를 투자해 2028년부터 양산에 들어갈 계획이다.", date(2024, 8, 7))
+    assert (c.event_type, c.date, c.status) == ("INVEST", None, "planned")
+    c = one("한국과 미국은 반도체 협력에 합의했다고 AP통신이 3일(현지시간) 보도했다.", date(2026, 3, 4))
+    assert (c.event_type, c.date) == ("AGREE", date(2026, 3, 3))
+
+
+def test_what_a_party_asks_of_others_is_not_its_own_act():
+    found = extract("인도네시아는 2020년부터 니켈 원광 수출을 금지하고 자국 내 제련소 건설을 유도해 왔다.", date(2025, 4, 22))
+    assert [(c.event_type, c.date) for c in found] == [("SANCTION", date(2020, 1, 1))]
 
 
 def test_a_measure_lifted_later_is_dated_by_its_lifting():
