@@ -164,17 +164,28 @@ def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[lis
     for (sha, _), doc in zip(batch, docs, strict=True):
         known: dict[str, Mention] = {}
         offices: dict[str, Mention] = {}
+        kept: list[dict[tuple[int, str], Mention]] = []
+        unsure: list[tuple[int, Mention]] = []
         for idx, sent in enumerate(doc):
             sentences.append((sha, idx, sent.start, sent.end, sent.text))
-            kept: dict[tuple[int, str], Mention] = {}
+            kept.append({})
             for m in extractor.sentence(sent, known, offices):
                 if m.entity_type == "PERSON":
                     remember(known, m)
-                if not m.entity_id and (m.generic or (m.confidence or 1.0) < MIN_DISCOVERED_CONFIDENCE):
-                    continue  # '정부', '박' of 박모씨, a name the model is unsure of: no entity for an analyst
-                kept[m.start, m.key] = longer(kept.get((m.start, m.key)), m)
-            mentions.extend((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name,
-                             m.method, m.title, m.affiliation_id, m.nested) for m in kept.values())
+                if not m.entity_id and m.generic:
+                    continue  # '정부', '박' of 박모씨: no entity for an analyst
+                if not m.entity_id and (m.confidence or 1.0) < MIN_DISCOVERED_CONFIDENCE:
+                    unsure.append((idx, m))
+                    continue
+                kept[idx][m.start, m.key] = longer(kept[idx].get((m.start, m.key)), m)
+        # a name the model is unsure of is kept where the same article names it surely elsewhere: '네덜란드 반도체
+        # 기업 넥스페리아의 …' (sure), then '넥스페리아의 경영권을' (0.51)
+        sure = {(m.entity_type, m.key) for sentence in kept for m in sentence.values() if not m.entity_id}
+        for idx, m in unsure:
+            if (m.entity_type, m.key) in sure and (m.start, m.key) not in kept[idx]:
+                kept[idx][m.start, m.key] = m
+        mentions.extend((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name, m.method,
+                         m.title, m.affiliation_id, m.nested) for idx, sentence in enumerate(kept) for m in sentence.values())
     return sentences, mentions
 
 

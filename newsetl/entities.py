@@ -231,6 +231,9 @@ class Extractor:
         crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and (_org_named(text[c[0]:c[1]])
                                                                  or _COMPANY_BEFORE.search(text, 0, c[0])))
                or (c[2] in ("LC", "PS") and _office_named(text[c[0]:c[1]], c[2] == "PS")) else c for c in crf]
+        # the model reads an organization there and kiwi a proper noun: two signals agree ('반도체 기업 넥스페리아')
+        crf = [(*c[:3], 1.0, c[4]) if c[2] == "OG" and c[4] and _COMPANY_BEFORE.search(text, 0, c[0]) else c
+               for c in crf]
         # a person's name never ends in a listed country or organization ('저우밍더 중국' before 총리): the
         # affiliation is not part of the name
         crf = [_trim_affiliation(text, c, gazetteer) if c[2] == "PS" else c for c in crf]
@@ -273,7 +276,7 @@ class Extractor:
                 # unlinked, the outer span is a reading convention ('미국 블랙록'), not an entity of its own
                 if claim(self._link(text, c, outer=True)):
                     found.extend(replace(g, nested=True) for g in inner)
-                    if company := self._company_after_country(text, c, inner):
+                    if company := self._company_after_country(sent, c, inner):
                         found.append(company)
         for m in gazetteer:
             if m.entity_type == "COUNTRY" and _STATE_AFTER.match(text, m.end):
@@ -552,11 +555,14 @@ class Extractor:
         # as often as not, so the listed name keeps it
         return True
 
-    def _company_after_country(self, text: str, span: tuple, inner: list[Mention]) -> Mention | None:
+    def _company_after_country(self, sent: Sentence, span: tuple, inner: list[Mention]) -> Mention | None:
         """'중국 톈치리튬', '일본 라피더스': an organization span that starts with its country and names no listed
         organization after it. The span stays the reading convention it is; the name after the country is the
         organization, linked (nested) for the warehouse. Before, the whole span was set aside with the company
-        in it. Nothing generic passes: '미국 정부', '중국 당국'."""
+        in it. Nothing generic passes: '미국 정부', '중국 당국'. Where kiwi reads only proper nouns after the
+        country ('중국 윙테크', a span the model gave 0.54), the two agree: the name is kept however unsure the
+        model was of the whole span."""
+        text = sent.text
         s, e, tag = span[:3]
         if tag != "OG" or len(inner) != 1 or inner[0].entity_type != "COUNTRY" or inner[0].start != s:
             return None
@@ -568,6 +574,8 @@ class Extractor:
         company = self._link(text, (rest, e, *span[2:]))
         if company.generic or company.entity_id or company.entity_type != "ORG":
             return None
+        if self._all_proper(sent, rest, e):
+            company = replace(company, confidence=1.0)
         return replace(company, nested=True)
 
     def _link(self, text: str, span: tuple, known: dict[str, Mention] | None = None, outer: bool = False) -> Mention:
@@ -747,7 +755,8 @@ class Extractor:
                                  "suffix_pattern")
 
     def _listed_among_orgs(self, sent: Sentence, found: list[Mention]):
-        """'소니그룹, 덴소, 도요타자동차와': a name listed between two organizations is one too. One word with an
+        """'소니그룹, 덴소, 도요타자동차와': a name listed between two organizations is one too, and so is the last
+        name of a list that a kind of company introduces ('광산업체 라이너스, 아이루카와'). One word with an
         organization ending right before its comma and another starting right after its separator: where the
         model read nothing there, every token of it a proper noun to kiwi (or Latin letters); where the model
         gave it another type ('삼성전자, 덴소와 도요타자동차': a person) or was unsure of it ('나우라, 피오테크와
@@ -756,9 +765,20 @@ class Extractor:
         text, base = sent.text, sent.start
         orgs = [m for m in found if m.entity_type == "ORG" and not m.nested and not m.generic]
         ends, starts = {m.end for m in orgs}, {m.start for m in orgs}
+        by_end = {m.end: m for m in orgs}
+
+        def introduced(end: int) -> bool:
+            """Whether the run of organizations that ends at `end` follows a kind of company: in '광산업체
+            라이너스, 아이루카와 …' the kind names every item, the last one too."""
+            while (org := by_end.get(end)) is not None:
+                if _COMPANY_BEFORE.search(text, 0, org.start):
+                    return True
+                end = org.start - 2 if text.startswith(", ", org.start - 2) else -1
+            return False
+
         for item in _LIST_ITEM.finditer(text):
             s, e = item.span("name")
-            if item.start() not in ends or item.end() not in starts:
+            if item.start() not in ends or (item.end() not in starts and not introduced(item.start())):
                 continue
             there = [f for f in found if f.start < e and s < f.end]
             if not there:
