@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -214,11 +214,17 @@ class EventExtractor:
         """Candidates of one article; sentences in order as (sentence_idx, text, mentions)."""
         out: list[Candidate] = []
         anchor: DateMention | None = None
+        news_day: date | None = None
         for idx, text, mentions in sentences:
             dates = find_dates(text, published, anchor, planned=bool(_PLANNED.search(text)))
+            if news_day is not None:
+                dates = [replace(d, date=news_day) if _THIS_DAY.fullmatch(d.text) else d for d in dates]
             for d in dates:
                 if d.date is not None:
                     anchor = d
+                    if news_day is None and published is not None and d.precision == "day" \
+                            and "현지시간" in d.text and 0 <= (published - d.date).days <= 1:
+                        news_day = d.date
             out.extend(self.sentence(idx, text, mentions, dates, published, idx in title_sentences))
         return out
 
@@ -257,7 +263,7 @@ class EventExtractor:
                     in_clause = [d for d in dates if c0 <= d.start < c1 and not inside(d.start, quotes)]
                     # '2030년까지 연장한다고 14일 발표했다': a period's end is no day the event took place
                     when = _nearest([d for d in [d for d in in_clause if not text.startswith("까지", d.end)] or in_clause
-                                     if d.start < end or dates_the_report(text, end, d)], act)
+                                     if not dates_a_next_act(text, end, d)], act)
                     rest = text[end:c1]
                     if _ASKED_OF_OTHERS.match(rest):
                         continue  # '제련소 건설을 유도해 왔다': what the party asks of others, not its own act
@@ -379,18 +385,26 @@ def _drop_content(found: list[Candidate]) -> list[Candidate]:
     return found
 
 
-# after a trigger, a date belongs to the verb that follows it: the report's ('합의했다고 14일 밝혔다', 'AP통신이
-# 3일(현지시간) 보도했다'), or another act's ('투자해 2028년부터 양산에 들어갈', '서명했으며 협정은 2026년 발효된다')
-_QUOTED_BEFORE = re.compile(r"(?:다|라|자)(?:고|며|면서)\s*(?:지난\s?)?$")
-_REPORT_VERB_AFTER = re.compile(
-    r"(?:\s?\([^()]{0,12}\))?(?:\s?\S+(?:에서|을\s?통해|를\s?통해|에|을|를)){0,2}\s?"
-    r"(?:밝혔|밝히|발표|말했|전했|공시|알렸|보도|공개|확인|설명|언급|강조|성명|브리핑|기자회견|회견)")
+# After a trigger, a date belongs to the verb that follows it: the report's ('합의했다고 14일 밝혔다'), or the
+# main verb's when the trigger describes its object ('추가하는 내용의 개정안을 23일 공포했다'): the event's day.
+# After a trigger word that joins a next act ('투자해 2028년부터 양산에 들어갈', '서명했으며 협정은 2026년
+# 발효된다'), it dates that act, not this one.
+_NEXT_ACT_ENDING = re.compile(r"(?:(?<![다라])(?:고|며|면서)|해|하여|해서|여서|어서|아서)$")
 
 
-def dates_the_report(text: str, trigger_end: int, when: DateMention) -> bool:
-    """Whether a date after a trigger dates the report of it (and so the event), not a later act."""
-    return bool(_QUOTED_BEFORE.search(text, trigger_end, when.start)
-                or _REPORT_VERB_AFTER.match(text, when.end))
+# '이날' is the day of the news: the publication date, except in a story from abroad, whose day is local time
+# ('6일(현지시간) 밝혔다', published on the 7th in Seoul): then the first such day, a day before or the same
+_THIS_DAY = re.compile(r"이\s?날")
+
+
+def dates_a_next_act(text: str, trigger_end: int, when: DateMention) -> bool:
+    """Whether a date after a trigger dates another act that the trigger's word joins, not the event."""
+    if when.start < trigger_end:
+        return False
+    space = text.find(" ", trigger_end)
+    word_end = space if 0 <= space < when.start else when.start
+    return bool(_NEXT_ACT_ENDING.search(text, trigger_end, word_end)) if word_end > trigger_end \
+        else bool(_NEXT_ACT_ENDING.search(text[:trigger_end]))
 
 
 def _nearest(dates: list[DateMention], position: int) -> DateMention | None:

@@ -118,6 +118,8 @@ def test_clauses_split_on_connective_endings_and_full_stops():
     ("독일 폭스바겐과 보쉬는 중국 정부의 이번 결정을 환영했다.", "SUPPORT", "support"),
     ("중국반도체산업협회는 자국 기업에 미국산 반도체 구매를 자제하라고 권고했다.", "REQUEST", "request"),
     ("한국과 호주는 리튬 제련 기술 공동 연구를 추진하기로 했다.", "COOPERATE", "partnership"),
+    ("가브리엘 보리치 칠레 대통령이 리튬 산업을 사실상 국유화하는 전략을 발표했다.", "COERCE", "seize"),
+    ("타타그룹은 인도 구자라트주에 반도체 팹을 세운다.", "INVEST", "investment"),
 ])
 def test_one_event_of_the_right_type_and_mode(text, event_type, mode):
     c = one(text)
@@ -236,6 +238,30 @@ def test_a_date_after_the_trigger_dates_the_report_not_the_next_act():
     assert (c.event_type, c.date, c.status) == ("INVEST", None, "planned")
     c = one("한국과 미국은 반도체 협력에 합의했다고 AP통신이 3일(현지시간) 보도했다.", date(2026, 3, 4))
     assert (c.event_type, c.date) == ("AGREE", date(2026, 3, 3))
+
+
+def test_a_date_after_the_trigger_dates_the_main_verb_that_the_trigger_describes():
+    # the measure is what the revision adds; the revision was promulgated on the 23rd
+    c = one("일본 정부가 반도체 제조 장비 23개 품목을 수출 관리 대상에 추가하는 내용의 외환법 개정안을 23일 공포했다.",
+            date(2023, 5, 24))
+    assert (c.event_type, c.date) == ("SANCTION", date(2023, 5, 23))
+
+
+def test_this_day_in_a_story_from_abroad_is_its_local_day():
+    text = ("도널드 트럼프 미국 대통령이 수입 반도체에 관세를 부과하겠다고 6일(현지시간) 밝혔다. "
+            "애플은 이날 미국 내 투자 규모를 6000억달러로 늘리겠다고 발표했다.")
+    [invest] = [c for c in extract(text, date(2025, 8, 7)) if c.event_type == "INVEST"]
+    assert invest.date == date(2025, 8, 6)
+    # in a story from home, or after a day that is not local time, it is the publication date
+    text = "산업부는 지난 5일 회의를 열었다. 애플은 이날 미국 내 투자 규모를 6000억달러로 늘리겠다고 발표했다."
+    [invest] = [c for c in extract(text, date(2025, 8, 7)) if c.event_type == "INVEST"]
+    assert invest.date == date(2025, 8, 7)
+
+
+def test_an_investigation_of_a_foreign_firm_accuses_it():
+    c = one("중국 국가시장감독관리총국이 미국 엔비디아에 대한 반독점 조사에 착수했다고 9일 밝혔다.", date(2024, 12, 10))
+    assert (c.event_type, c.mode, c.date) == ("ACCUSE", "investigate", date(2024, 12, 9))
+    assert "org:nvidia" in roles(c, "target")
 
 
 def test_what_a_party_asks_of_others_is_not_its_own_act():
