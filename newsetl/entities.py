@@ -632,10 +632,17 @@ class Extractor:
                 run.insert(0, (pw0, pw1, pword))
             # affiliation words on the right are reference names or common nouns; the name is what is left
             # (kiwi reads an unknown Korean name as a common noun: the last word standing stays if name-shaped)
+            listed_popped = False
             while run and not _token_crosses_into(sent, base, run[-1][0]) \
-                    and (self.gaz.lookup(_clean(run[-1][2])) or run[-1][2] in self.gaz.abbrev
-                           or (_is_common(sent, base, run[-1][0], run[-1][1])
-                               and not (len(run) == 1 and _korean_full_name(_clean(run[0][2]))))):
+                    and ((listed := bool(self.gaz.lookup(_clean(run[-1][2])) or run[-1][2] in self.gaz.abbrev))
+                         or (_is_common(sent, base, run[-1][0], run[-1][1])
+                             and not (len(run) == 1 and _korean_full_name(_clean(run[0][2]))))):
+                # '아슈위니 바이슈나우 인도 전자정보기술부 장관': kiwi reads both words of a foreign name as common
+                # nouns; two such words left of a listed affiliation are the name
+                if listed_popped and not listed and len(run) == 2 and all(
+                        _foreign_name_word(sent, base, w0, w1, w) for w0, w1, w in run):
+                    break
+                listed_popped = listed_popped or listed
                 run.pop()
             run = run[-2:]
             if len(run) == 2 and self._listed_place(_clean(run[0][2])):
@@ -874,6 +881,22 @@ def _garbled_name_word(toks: list[Token], word: str) -> bool:
         return False  # 장관은, 차관도: a real particle
     return not any(t.tag in ("VV", "VA", "VX", "XSV", "XSA", "MAG", "MAJ", "MM", "ETM") or t.tag.startswith("JK")
                    for t in toks)
+
+
+# nouns that stand before an affiliation and title without being a name ('당시 미국 상무장관', '한편 …')
+_NOT_NAME_WORDS = frozenset({
+    "당시", "한편", "최근", "현재", "이후", "이전", "지난해", "올해", "내년", "작년", "금년", "그동안", "이번",
+    "전직", "현직", "신임", "전임", "후임", "차기", "초대", "역대", "당국", "정부", "업계", "관계자", "측근", "대변인",
+    "대표단", "일행", "부부", "모두", "각각", "함께", "직접", "공동", "양국", "각국", "회의", "회담", "행사", "기념식",
+})
+
+
+def _foreign_name_word(sent: Sentence, base: int, w0: int, w1: int, word: str) -> bool:
+    """A word of a foreign name as kiwi reads an unknown one: 2-6 Hangul syllables, one noun token for the whole
+    word, and none of the nouns that stand before a title in other roles."""
+    toks = _tokens_in(sent, base, w0, w1)
+    return bool(re.fullmatch(r"[가-힣]{2,6}", word)) and word not in _NOT_NAME_WORDS and word not in TITLES \
+        and len(toks) == 1 and toks[0].tag in ("NNG", "NNP")
 
 
 def _token_crosses_into(sent: Sentence, base: int, w0: int) -> bool:

@@ -413,6 +413,15 @@ def test_the_organization_before_a_titled_name_is_the_persons(extractor):
     assert [(m.title, m.affiliation_id) for m in listed if m.entity_type == "PERSON"] == [("차관", None)]
 
 
+def test_a_foreign_name_kiwi_reads_as_common_nouns_before_a_listed_affiliation_and_title(extractor):
+    ms = mentions(extractor, "아슈위니 바이슈나우 인도 전자정보기술부 장관은 29일 내각의 결정을 밝혔다.")
+    [person] = [m for m in ms if m.entity_type == "PERSON"]
+    assert (person.text, person.title) == ("아슈위니 바이슈나우", "장관")
+    # words in other roles before an affiliation and title are no name
+    for text in ("당시 한편 미국 상무부 장관은 말했다.", "반도체 업계 미국 상무부 장관이 참석했다."):
+        assert not [m for m in mentions(extractor, text) if m.entity_type == "PERSON"], text
+
+
 def test_a_place_does_not_end_in_the_goods_made_there(extractor):
     ms = mentions(extractor, "포스코퓨처엠은 제너럴모터스(GM)와 합작한 캐나다 퀘벡주 양극재 공장을 착공했다.")
     assert not [m for m in ms if m.entity_type == "LOCATION" and "양극재" in m.text]
