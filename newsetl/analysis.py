@@ -189,6 +189,15 @@ def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[lis
     return sentences, mentions
 
 
+def analyse_frames(batch: list[tuple[str, str]], reference_dir: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """analyse_batch's rows as frames (SENTENCE_SCHEMA, MENTION_SCHEMA), built where the analysis ran: a
+    frame crosses to the run's process as a few columns, where ~130k rows a chunk arrived as one Python
+    tuple and string each, to unpickle and then copy into a frame there."""
+    sentences, mentions = analyse_batch(batch, reference_dir)
+    return (pl.DataFrame(sentences, schema=SENTENCE_SCHEMA, orient="row"),
+            pl.DataFrame(mentions, schema=MENTION_SCHEMA, orient="row"))
+
+
 def longer(held: Mention | None, new: Mention) -> Mention:
     """One mention per entity and start offset: '경남도' (model) over '경남' (gazetteer), a span over a nested one."""
     if held is None:

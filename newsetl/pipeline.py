@@ -152,22 +152,29 @@ def between_runs(settings: Settings) -> None:
 
 
 @contextmanager
-def analysis_started_early(settings: Settings, wanted: bool = True) -> Iterator[None]:
-    """`newsetl run`, around its flow: when a few source files are new or changed, one analysis worker starts
-    now and loads its analyzer (~4 s of CPU) beside the Prefect server's boot and this process's imports, not
-    after the ingest, when the run would wait for it. The ingest then tells whether the run needs it:
-    start_local_analysis adopts it, or drop_early_analysis stops it (the files held nothing new). Unused
-    when the block ends (a failed start), it stops then."""
+def analysis_started_early(settings: Settings, wanted: bool = True) -> Iterator[int | None]:
+    """`newsetl run`, around its flow: when a few source files are new or changed (or a first run has a few),
+    one analysis worker starts now and loads its analyzer (~4 s of CPU) beside the Prefect server's boot and
+    this process's imports, not after the ingest, when the run would wait for it. The ingest then tells
+    whether the run needs it: start_local_analysis adopts it, or drop_early_analysis stops it (the files held
+    nothing new). Unused when the block ends (a failed start), it stops then. Gives the number of files to
+    read, when it looked."""
     global _early
+    files = None
     if wanted and _early is None and _local_workers is None and not _resident and not settings.full_refresh:
         held = settings.work_db if settings.work_db.exists() else settings.db
         files = files_to_read(list(settings.sources), held)
         if files and files <= TEXTS_PER_WORKER:
             _early = LocalWorkers(1, str(settings.reference_dir))
     try:
-        yield
+        yield files
     finally:
         drop_early_analysis()
+
+
+def many_to_analyse(files: int | None) -> bool:
+    """Whether that many files to read make a run whose analysis takes every core's worker."""
+    return files is not None and files > TEXTS_PER_WORKER
 
 
 def analysing_early() -> bool:

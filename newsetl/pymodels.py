@@ -14,7 +14,7 @@ import polars as pl
 from newsetl import analysis, clean, clustering, dedup, events
 from newsetl.models import Model
 from newsetl.publishers import Publishers
-from newsetl.warehouse import scalar, table_exists
+from newsetl.warehouse import memory_limit, scalar, table_exists
 
 _REGISTRY: list[Model] = []
 
@@ -99,6 +99,10 @@ def int_article_signatures(ctx) -> Iterator[pl.DataFrame]:
         yield dedup.sign_and_match(new, lookup, params)
 
 
+# DuckDB's memory while the analysis runs (see int_sentences); the project's limit otherwise
+ANALYSIS_CACHE = "160MB"
+
+
 @python_model(
     "intermediate.int_sentences",
     inputs=["intermediate.int_articles__deduplicated", "reference.countries", "reference.organizations",
@@ -112,33 +116,45 @@ def int_article_signatures(ctx) -> Iterator[pl.DataFrame]:
 def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
     table = "intermediate.int_sentences"
     done = "" if ctx.full_refresh or not table_exists(ctx.con, table) else f"and text_sha not in (select text_sha from {table})"
-    total = numbered(ctx, "_newsetl_analysis_todo", f"""
-        select distinct text_sha from intermediate.int_articles__deduplicated where duplicate_of is null {done}
-    """, order="text_sha")
     ref = str(ctx.settings.reference_dir)
-    for first, last in chunks(ctx, total):
-        items = ctx.con.execute("""
-            select todo.text_sha, any_value(articles.analysed_text)
-            from _newsetl_analysis_todo as todo
-            inner join intermediate.int_articles__deduplicated as articles on todo.text_sha = articles.text_sha
-            where todo.n between ? and ?
-            group by todo.text_sha
-            order by todo.text_sha
-        """, [first, last]).fetchall()
-        # a few batches per worker, so that one with long texts does not leave the others idle at the chunk's end
-        size = max(1, min(ctx.settings.batch_articles, -(-len(items) // (ctx.settings.workers * 4))))
-        batches = [items[i:i + size] for i in range(0, len(items), size)]
-        # a partial of a module-level function pickles, so batches can run on Dask workers
-        results = ctx.map_batches(partial(analysis.analyse_batch, reference_dir=ref), batches)
-        ctx.progress(f"analysis: {min(last, total):,} of {total:,} texts")
-        if last >= total:
-            analysis.release()  # the stages after this one get the analyzer's memory
-        yield {
-            "intermediate.int_sentences": pl.DataFrame(
-                [row for part in results for row in part[0]], schema=analysis.SENTENCE_SCHEMA, orient="row"),
-            "intermediate.int_entity_mentions": pl.DataFrame(
-                [row for part in results for row in part[1]], schema=analysis.MENTION_SCHEMA, orient="row"),
-        }
+    # The texts stream from one scan, on a connection of their own (this one writes meanwhile): a query per
+    # chunk read every text again to find its 2,000 (at 100k articles, 50 scans of ~0.5 GB). DuckDB's cache
+    # is of little use to this stage, which reads each text once: held low, its memory is the analysis
+    # workers' (~0.7 GB each; with the 512 MB cache this process held 1.1-1.25 GB here at 100k, 0.8 without).
+    with ctx.con.cursor() as reader, memory_limit(ctx.con, ANALYSIS_CACHE):
+        reader.execute(f"""
+            create temp table _newsetl_analysis_todo as
+            select text_sha, min(article_id) as article_id
+            from intermediate.int_articles__deduplicated
+            where duplicate_of is null {done}
+            group by text_sha
+        """)
+        total = scalar(reader, "select count(*) from _newsetl_analysis_todo")
+        reader.execute("""
+            select cleaned.text_sha, cleaned.analysed_text
+            from intermediate.int_articles__cleaned as cleaned
+            semi join _newsetl_analysis_todo as todo on cleaned.article_id = todo.article_id
+        """)
+        analysed = 0
+        while True:  # at least once, so that an empty build still writes its tables
+            items = reader.fetchmany(chunk_size(ctx))
+            analysed += len(items)
+            # a few batches per worker, so that one with long texts does not leave the others idle at the chunk's end
+            size = max(1, min(ctx.settings.batch_articles, -(-len(items) // (ctx.settings.workers * 4))))
+            batches = [items[i:i + size] for i in range(0, len(items), size)]
+            # a partial of a module-level function pickles, so batches can run on Dask workers
+            results = ctx.map_batches(partial(analysis.analyse_frames, reference_dir=ref), batches)
+            ctx.progress(f"analysis: {analysed:,} of {total:,} texts")
+            if analysed >= total:
+                analysis.release()  # the stages after this one get the analyzer's memory
+            yield {
+                "intermediate.int_sentences": pl.concat(
+                    [part[0] for part in results] or [pl.DataFrame(schema=analysis.SENTENCE_SCHEMA)], rechunk=False),
+                "intermediate.int_entity_mentions": pl.concat(
+                    [part[1] for part in results] or [pl.DataFrame(schema=analysis.MENTION_SCHEMA)], rechunk=False),
+            }
+            if analysed >= total:
+                break
 
 
 def numbered(ctx, name: str, query: str, order: str) -> int:
@@ -148,13 +164,17 @@ def numbered(ctx, name: str, query: str, order: str) -> int:
     return scalar(ctx.con, f"select count(*) from {name}")
 
 
+def chunk_size(ctx) -> int:
+    return max(ctx.settings.stream_articles, ctx.settings.batch_articles * ctx.settings.workers * 2)
+
+
 def chunks(ctx, total: int) -> Iterator[tuple[int, int]]:
     """Row-number ranges of one streaming chunk each; at least one, so an empty build still writes its tables.
 
     A chunk is written before the next is read, so a run's memory does not grow with its size; it holds
     a few batches per worker, so that every worker has work until the chunk ends.
     """
-    size = max(ctx.settings.stream_articles, ctx.settings.batch_articles * ctx.settings.workers * 2)
+    size = chunk_size(ctx)
     for first in range(1, max(total, 1) + 1, size):
         yield first, first + size - 1
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import math
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -117,8 +119,41 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # DuckDB would cache up to 80% of the machine's memory; a run's memory should not grow with the
     # warehouse (the analyzer alone takes ~0.5 GB beside it). Past the limit it spills to <db>.tmp/.
-    config = {**_CONFIG, "memory_limit": os.environ.get("NEWSETL_DUCKDB_MEMORY", "512MB")}
+    config = {**_CONFIG, "memory_limit": _memory()}
     return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+def _memory() -> str:
+    return os.environ.get("NEWSETL_DUCKDB_MEMORY", "512MB")
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def size_bytes(text: str) -> float:
+    """'512MB', '1.5GiB' (DuckDB's units) in bytes; infinity for what is not a size ('none', '80%')."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*", text.lower())
+    return float(match[1]) * _UNITS[match[2] or ""] if match else math.inf
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """Hold DuckDB's cache to `limit` within the block (lowering it evicts what it holds), then return to the
+    project's limit. A limit DuckDB cannot reach at once (memory in use, not cached), or one above the
+    project's (NEWSETL_DUCKDB_MEMORY set lower), leaves it as it was."""
+    if size_bytes(limit) >= size_bytes(_memory()):
+        yield
+        return
+    try:
+        con.execute(f"set memory_limit = '{limit}'")
+    except duckdb.Error:
+        yield
+        return
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = '{_memory()}'")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

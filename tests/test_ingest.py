@@ -146,7 +146,7 @@ def test_files_to_read_counts_the_files_the_next_ingest_reads_without_reading_th
     first.write_text("제목\n\n한국과 미국이 반도체 협력을 강화했다.", encoding="utf-8")
     (landing / "b.txt").write_text("제목\n\n일본이 수출 규제를 발표했다.", encoding="utf-8")
     db = tmp_path / "w.duckdb"
-    assert files_to_read([landing], db) is None  # no warehouse yet: nothing to compare with
+    assert files_to_read([landing], db) == 2  # no warehouse yet: every file
     _run(tmp_path, landing)
     assert files_to_read([landing], db) == 0
 

@@ -309,13 +309,14 @@ def test_a_run_with_a_few_new_files_loads_its_analyzer_before_its_flow_starts(tm
     landing.mkdir()
     (landing / "a.txt").write_text("제목\n\n한국과 미국이 반도체 협력을 강화했다.", encoding="utf-8")
     settings = Settings().with_(db=tmp_path / "w.duckdb", sources=(landing,), workers=2)
-    with steps.analysis_started_early(settings):
-        assert not steps.analysing_early()  # no warehouse yet: a first run reads everything anyway
+    with steps.analysis_started_early(settings) as files:
+        assert steps.analysing_early()  # no warehouse yet: a first run of one file reads it
+        assert files == 1 and not steps.many_to_analyse(files)
     with warehouse.connect(settings.db) as con:
         warehouse.ensure_schema(con)
         ingest(con, settings, "r1")
-    with steps.analysis_started_early(settings):
-        assert not steps.analysing_early()  # nothing new
+    with steps.analysis_started_early(settings) as files:
+        assert not steps.analysing_early() and files == 0  # nothing new
 
     (landing / "b.txt").write_text("제목\n\n일본이 수출 규제를 발표했다.", encoding="utf-8")
     with steps.analysis_started_early(settings, wanted=False):  # the analysis runs on Dask

@@ -374,3 +374,25 @@ def test_failing_model_stops_the_build_and_leaves_the_published_marts(sample_run
     work = db.with_name("newsetl.work.duckdb")
     skipped = {r[0] for r in query(work, "select model from audit.model_runs where status = 'skipped'")}
     assert "checks.participant_without_entity" in skipped
+
+
+def test_memory_limit_holds_duckdbs_cache_low_within_the_block_and_restores_the_projects(monkeypatch):
+    monkeypatch.setenv("NEWSETL_DUCKDB_MEMORY", "512MB")
+    con = warehouse.connect(":memory:")
+    setting = "select current_setting('memory_limit')"
+    assert warehouse.scalar(con, setting) == "488.2 MiB"  # DuckDB shows 512 MB in MiB
+    with warehouse.memory_limit(con, "160MB"):
+        assert warehouse.scalar(con, setting) == "152.5 MiB"
+    assert warehouse.scalar(con, setting) == "488.2 MiB"
+    # a user's lower limit is never raised by it
+    monkeypatch.setenv("NEWSETL_DUCKDB_MEMORY", "100MB")
+    low = warehouse.connect(":memory:")
+    with warehouse.memory_limit(low, "160MB"):
+        assert warehouse.scalar(low, setting) == "95.3 MiB"
+
+
+def test_size_bytes_reads_duckdbs_units():
+    assert warehouse.size_bytes("512MB") == 512 * 10**6
+    assert warehouse.size_bytes("1.5 GiB") == 1.5 * 2**30
+    assert warehouse.size_bytes("100kb") == 10**5
+    assert warehouse.size_bytes("80%") == float("inf")
