@@ -7,6 +7,7 @@ Analysis is incremental and keyed by content: a body already analysed is never a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from functools import partial
 
 import polars as pl
@@ -118,10 +119,8 @@ def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
     done = "" if ctx.full_refresh or not table_exists(ctx.con, table) else f"and text_sha not in (select text_sha from {table})"
     ref = str(ctx.settings.reference_dir)
     # The texts stream from one scan, on a connection of their own (this one writes meanwhile): a query per
-    # chunk read every text again to find its 2,000 (at 100k articles, 50 scans of ~0.5 GB). DuckDB's cache
-    # is of little use to this stage, which reads each text once: held low, its memory is the analysis
-    # workers' (~0.7 GB each; with the 512 MB cache this process held 1.1-1.25 GB here at 100k, 0.8 without).
-    with ctx.con.cursor() as reader, memory_limit(ctx.con, ANALYSIS_CACHE):
+    # chunk read every text again to find its 2,000 (at 100k articles, 50 scans of ~0.5 GB).
+    with ctx.con.cursor() as reader:
         reader.execute(f"""
             create temp table _newsetl_analysis_todo as
             select text_sha, min(article_id) as article_id
@@ -130,31 +129,40 @@ def int_sentences(ctx) -> Iterator[dict[str, pl.DataFrame]]:
             group by text_sha
         """)
         total = scalar(reader, "select count(*) from _newsetl_analysis_todo")
-        reader.execute("""
-            select cleaned.text_sha, cleaned.analysed_text
-            from intermediate.int_articles__cleaned as cleaned
-            semi join _newsetl_analysis_todo as todo on cleaned.article_id = todo.article_id
-        """)
-        analysed = 0
-        while True:  # at least once, so that an empty build still writes its tables
-            items = reader.fetchmany(chunk_size(ctx))
-            analysed += len(items)
-            # a few batches per worker, so that one with long texts does not leave the others idle at the chunk's end
-            size = max(1, min(ctx.settings.batch_articles, -(-len(items) // (ctx.settings.workers * 4))))
-            batches = [items[i:i + size] for i in range(0, len(items), size)]
-            # a partial of a module-level function pickles, so batches can run on Dask workers
-            results = ctx.map_batches(partial(analysis.analyse_frames, reference_dir=ref), batches)
-            ctx.progress(f"analysis: {analysed:,} of {total:,} texts")
-            if analysed >= total:
-                analysis.release()  # the stages after this one get the analyzer's memory
-            yield {
-                "intermediate.int_sentences": pl.concat(
-                    [part[0] for part in results] or [pl.DataFrame(schema=analysis.SENTENCE_SCHEMA)], rechunk=False),
-                "intermediate.int_entity_mentions": pl.concat(
-                    [part[1] for part in results] or [pl.DataFrame(schema=analysis.MENTION_SCHEMA)], rechunk=False),
-            }
-            if analysed >= total:
-                break
+        # DuckDB's cache is of little use to a long analysis, which reads each text once: held low, its memory
+        # is the analysis workers' (~0.7 GB each; with the 512 MB cache this process held 1.1-1.25 GB here at
+        # 100k, 0.8 without). A short one keeps it for the stages after it, which read every table.
+        with memory_limit(ctx.con, ANALYSIS_CACHE) if total > chunk_size(ctx) else nullcontext():
+            yield from _analyse(ctx, reader, total, ref)
+
+
+def _analyse(ctx, reader, total: int, ref: str) -> Iterator[dict[str, pl.DataFrame]]:
+    """The analysis of the texts of _newsetl_analysis_todo, chunk by chunk, as int_sentences' output."""
+    reader.execute("""
+        select cleaned.text_sha, cleaned.analysed_text
+        from intermediate.int_articles__cleaned as cleaned
+        semi join _newsetl_analysis_todo as todo on cleaned.article_id = todo.article_id
+    """)
+    analysed = 0
+    while True:  # at least once, so that an empty build still writes its tables
+        items = reader.fetchmany(chunk_size(ctx))
+        analysed += len(items)
+        # a few batches per worker, so that one with long texts does not leave the others idle at the chunk's end
+        size = max(1, min(ctx.settings.batch_articles, -(-len(items) // (ctx.settings.workers * 4))))
+        batches = [items[i:i + size] for i in range(0, len(items), size)]
+        # a partial of a module-level function pickles, so batches can run on Dask workers
+        results = ctx.map_batches(partial(analysis.analyse_frames, reference_dir=ref), batches)
+        ctx.progress(f"analysis: {analysed:,} of {total:,} texts")
+        if analysed >= total:
+            analysis.release()  # the stages after this one get the analyzer's memory
+        yield {
+            "intermediate.int_sentences": pl.concat(
+                [part[0] for part in results] or [pl.DataFrame(schema=analysis.SENTENCE_SCHEMA)], rechunk=False),
+            "intermediate.int_entity_mentions": pl.concat(
+                [part[1] for part in results] or [pl.DataFrame(schema=analysis.MENTION_SCHEMA)], rechunk=False),
+        }
+        if analysed >= total:
+            break
 
 
 def numbered(ctx, name: str, query: str, order: str) -> int:
