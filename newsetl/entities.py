@@ -231,6 +231,11 @@ class Extractor:
         crf = [(c[0], c[1], "OG", *c[3:]) if (c[2] == "PS" and (_org_named(text[c[0]:c[1]])
                                                                  or _COMPANY_BEFORE.search(text, 0, c[0])))
                or (c[2] in ("LC", "PS") and _office_named(text[c[0]:c[1]], c[2] == "PS")) else c for c in crf]
+        # '구자라트주': a name ending in a state's '주' is the state where the model reads an organization (KLUE's
+        # news has no organization so named, and nine places: '펜실베이니아주', '발루치스탄주'); not a holding
+        # company ('금융지주') or drinks
+        crf = [(c[0], c[1], "LC", *c[3:]) if c[2] == "OG" and _STATE_NAMED.fullmatch(text[c[0]:c[1]]) else c
+               for c in crf]
         # the model reads an organization there and kiwi a proper noun: two signals agree ('반도체 기업 넥스페리아')
         crf = [(*c[:3], 1.0, c[4]) if c[2] == "OG" and c[4] and _COMPANY_BEFORE.search(text, 0, c[0]) else c
                for c in crf]
@@ -919,6 +924,7 @@ _NOT_MINISTRY = ("간부", "지도부", "수뇌부", "내부", "외부", "일부
 _STATE_AFTER = re.compile(r" ?주\s?(?:지사|정부|의회|상원|하원|법원)")  # a state's offices: '조지아 주지사'
 _REGION = re.compile(r"[동서남북중]+부")  # '미국 북동부', '중국 서남부': a part of the country
 # a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
+_STATE_NAMED = re.compile(r"[가-힣]{2,}(?<!지)(?<!맥)(?<!소)(?<!주)주")
 _COMPANY_BEFORE = re.compile(r"(?:업체|기업|회사|제조사|스타트업|자회사|계열사|협력사|운영사|개발사)(?:인|로|였던)?\s$")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})

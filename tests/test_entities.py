@@ -422,6 +422,13 @@ def test_a_foreign_name_kiwi_reads_as_common_nouns_before_a_listed_affiliation_a
         assert not [m for m in mentions(extractor, text) if m.entity_type == "PERSON"], text
 
 
+def test_a_name_ending_in_a_states_ju_is_a_place_not_an_organization(extractor):
+    ms = mentions(extractor, "미국 마이크론은 지난해 구자라트주에 패키징 공장을 착공했다.")
+    assert [m.entity_type for m in ms if m.text == "구자라트주"] == ["LOCATION"]
+    # a holding company keeps its type
+    assert [m.entity_type for m in mentions(extractor, "우리금융지주는 이날 실적을 발표했다.")] == ["ORG"]
+
+
 def test_a_place_does_not_end_in_the_goods_made_there(extractor):
     ms = mentions(extractor, "포스코퓨처엠은 제너럴모터스(GM)와 합작한 캐나다 퀘벡주 양극재 공장을 착공했다.")
     assert not [m for m in ms if m.entity_type == "LOCATION" and "양극재" in m.text]
