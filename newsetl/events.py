@@ -262,8 +262,8 @@ class EventExtractor:
                     roles = assign_roles(text, chosen, trig.event_type, start)
                     in_clause = [d for d in dates if c0 <= d.start < c1 and not inside(d.start, quotes)]
                     # '2030년까지 연장한다고 14일 발표했다': a period's end is no day the event took place
-                    when = _nearest([d for d in [d for d in in_clause if not text.startswith("까지", d.end)] or in_clause
-                                     if not dates_a_next_act(text, end, d)], act)
+                    ends = [d for d in in_clause if not text.startswith("까지", d.end)] or in_clause
+                    when = _nearest([d for d in ends if not dates_a_next_act(text, end, d)], act)
                     rest = text[end:c1]
                     if _ASKED_OF_OTHERS.match(rest):
                         continue  # '제련소 건설을 유도해 왔다': what the party asks of others, not its own act
@@ -385,16 +385,15 @@ def _drop_content(found: list[Candidate]) -> list[Candidate]:
     return found
 
 
+# '이날' is the day of the news: the publication date, except in a story from abroad, whose day is local time
+# ('6일(현지시간) 밝혔다', published on the 7th in Seoul): then the first such day, a day before or the same
+_THIS_DAY = re.compile(r"이\s?날")
+
 # After a trigger, a date belongs to the verb that follows it: the report's ('합의했다고 14일 밝혔다'), or the
 # main verb's when the trigger describes its object ('추가하는 내용의 개정안을 23일 공포했다'): the event's day.
 # After a trigger word that joins a next act ('투자해 2028년부터 양산에 들어갈', '서명했으며 협정은 2026년
 # 발효된다'), it dates that act, not this one.
 _NEXT_ACT_ENDING = re.compile(r"(?:(?<![다라])(?:고|며|면서)|해|하여|해서|여서|어서|아서)$")
-
-
-# '이날' is the day of the news: the publication date, except in a story from abroad, whose day is local time
-# ('6일(현지시간) 밝혔다', published on the 7th in Seoul): then the first such day, a day before or the same
-_THIS_DAY = re.compile(r"이\s?날")
 
 
 def dates_a_next_act(text: str, trigger_end: int, when: DateMention) -> bool:
@@ -403,8 +402,9 @@ def dates_a_next_act(text: str, trigger_end: int, when: DateMention) -> bool:
         return False
     space = text.find(" ", trigger_end)
     word_end = space if 0 <= space < when.start else when.start
-    return bool(_NEXT_ACT_ENDING.search(text, trigger_end, word_end)) if word_end > trigger_end \
-        else bool(_NEXT_ACT_ENDING.search(text[:trigger_end]))
+    # the trigger's word: the rest of it after the trigger, or (the trigger ends it) its own last letters
+    return bool(_NEXT_ACT_ENDING.search(text, trigger_end, word_end) if word_end > trigger_end
+                else _NEXT_ACT_ENDING.search(text, 0, trigger_end))
 
 
 def _nearest(dates: list[DateMention], position: int) -> DateMention | None:
