@@ -776,8 +776,7 @@ class Extractor:
         Yields (the mention it replaces or None, the organization)."""
         text, base = sent.text, sent.start
         orgs = [m for m in found if m.entity_type == "ORG" and not m.nested and not m.generic]
-        ends, starts = {m.end for m in orgs}, {m.start for m in orgs}
-        by_end = {m.end: m for m in orgs}
+        starts, by_end = {m.start for m in orgs}, {m.end: m for m in orgs}
 
         def introduced(end: int) -> bool:
             """Whether the run of organizations that ends at `end` follows a kind of company: in '광산업체
@@ -790,7 +789,7 @@ class Extractor:
 
         for item in _LIST_ITEM.finditer(text):
             s, e = item.span("name")
-            if item.start() not in ends or (item.end() not in starts and not introduced(item.start())):
+            if item.start() not in by_end or (item.end() not in starts and not introduced(item.start())):
                 continue
             there = [f for f in found if f.start < e and s < f.end]
             if not there:
@@ -888,9 +887,10 @@ def _garbled_name_word(toks: list[Token], word: str) -> bool:
                    for t in toks)
 
 
-# nouns that stand before an affiliation and title without being a name ('당시 미국 상무장관', '한편 …')
+# nouns that stand before an affiliation and title without being a name ('당시 미국 상무장관', '한편 …'), beside
+# the time words of _NOT_NAMES
 _NOT_NAME_WORDS = frozenset({
-    "당시", "한편", "최근", "현재", "이후", "이전", "지난해", "올해", "내년", "작년", "금년", "그동안", "이번",
+    "당시", "한편", "최근", "현재", "이후", "이전", "올해", "내년", "작년", "금년", "그동안", "이번",
     "전직", "현직", "신임", "전임", "후임", "차기", "초대", "역대", "당국", "정부", "업계", "관계자", "측근", "대변인",
     "대표단", "일행", "부부", "모두", "각각", "함께", "직접", "공동", "양국", "각국", "회의", "회담", "행사", "기념식",
 })
@@ -900,7 +900,8 @@ def _foreign_name_word(sent: Sentence, base: int, w0: int, w1: int, word: str) -
     """A word of a foreign name as kiwi reads an unknown one: 2-6 Hangul syllables, one noun token for the whole
     word, and none of the nouns that stand before a title in other roles."""
     toks = _tokens_in(sent, base, w0, w1)
-    return bool(re.fullmatch(r"[가-힣]{2,6}", word)) and word not in _NOT_NAME_WORDS and word not in TITLES \
+    return bool(re.fullmatch(r"[가-힣]{2,6}", word)) and word not in _NOT_NAME_WORDS and word not in _NOT_NAMES \
+        and word not in TITLES \
         and len(toks) == 1 and toks[0].tag in ("NNG", "NNP")
 
 
@@ -923,8 +924,9 @@ _NOT_MINISTRY = ("간부", "지도부", "수뇌부", "내부", "외부", "일부
                  "집행부", "지휘부", "대부", "신부", "농부", "어부", "주부")
 _STATE_AFTER = re.compile(r" ?주\s?(?:지사|정부|의회|상원|하원|법원)")  # a state's offices: '조지아 주지사'
 _REGION = re.compile(r"[동서남북중]+부")  # '미국 북동부', '중국 서남부': a part of the country
-# a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
+# a state's name ('구자라트주'), not a holding company's or a drink's ('금융지주', '맥주', '소주', '주주')
 _STATE_NAMED = re.compile(r"[가-힣]{2,}(?<!지)(?<!맥)(?<!소)(?<!주)주")
+# a word for a kind of company right before a name: '장비업체 ', '핀테크 기업 ', '자회사인 '
 _COMPANY_BEFORE = re.compile(r"(?:업체|기업|회사|제조사|스타트업|자회사|계열사|협력사|운영사|개발사)(?:인|로|였던)?\s$")
 _NOT_PERSON_TAILS = ("당", "대", "점", "시", "군", "구", "도", "원", "부", "청", "사", "관", "회", "단", "국", "소")
 _NOT_NAMES = frozenset({"지난달", "지난해", "이번달", "이튿날", "다음달", "전날밤", "이날밤", "지난주", "이번주", "다음주"})
