@@ -143,17 +143,18 @@ def _analyse(ctx, reader, total: int, ref: str) -> Iterator[dict[str, pl.DataFra
         from intermediate.int_articles__cleaned as cleaned
         semi join _newsetl_analysis_todo as todo on cleaned.article_id = todo.article_id
     """)
-    analysed = 0
+    analysed, chunk = 0, chunk_size(ctx)
     while True:  # at least once, so that an empty build still writes its tables
-        items = reader.fetchmany(chunk_size(ctx))
+        items = reader.fetchmany(chunk)
         analysed += len(items)
+        last = analysed >= total or len(items) < chunk  # the count reached, or the scan ended
         # a few batches per worker, so that one with long texts does not leave the others idle at the chunk's end
         size = max(1, min(ctx.settings.batch_articles, -(-len(items) // (ctx.settings.workers * 4))))
         batches = [items[i:i + size] for i in range(0, len(items), size)]
         # a partial of a module-level function pickles, so batches can run on Dask workers
         results = ctx.map_batches(partial(analysis.analyse_frames, reference_dir=ref), batches)
         ctx.progress(f"analysis: {analysed:,} of {total:,} texts")
-        if analysed >= total:
+        if last:
             analysis.release()  # the stages after this one get the analyzer's memory
         yield {
             "intermediate.int_sentences": pl.concat(
@@ -161,7 +162,7 @@ def _analyse(ctx, reader, total: int, ref: str) -> Iterator[dict[str, pl.DataFra
             "intermediate.int_entity_mentions": pl.concat(
                 [part[1] for part in results] or [pl.DataFrame(schema=analysis.MENTION_SCHEMA)], rechunk=False),
         }
-        if analysed >= total:
+        if last:
             break
 
 
