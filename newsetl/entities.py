@@ -156,10 +156,10 @@ class Extractor:
     # -- inputs ---------------------------------------------------------------------------
     def analyse(self, texts: list[str]) -> list[Sentence]:
         """Each text as one analysed sentence (for training and tests; the pipeline splits sentences itself)."""
-        from newsetl.nlp import kiwi
+        from newsetl.nlp import tokenize
 
         out = []
-        for text, tokens in zip(texts, kiwi().tokenize(texts), strict=True):
+        for text, tokens in zip(texts, tokenize(texts), strict=True):
             out.append(Sentence(0, len(text), text, [Token(t.form, t.tag, t.start, t.start + t.len) for t in tokens]))
         return out
 

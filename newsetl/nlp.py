@@ -1,7 +1,8 @@
 """Korean sentence splitting and morphological analysis with kiwipiepy, one analyzer per process.
 
-Kiwi is created lazily (it costs ~1 s and ~0.5 GB) and never before a fork: an instance
-with a thread pool hangs in a forked child, so each worker process builds its own.
+Kiwi is created lazily (it costs ~1 s and ~0.5 GB). One with a thread pool is never built before a fork:
+it hangs in a forked child, so each worker process builds its own, unless the workers are forked from
+a process that loaded a single-threaded one to share (load_single_threaded).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -18,6 +20,7 @@ NOUNS = frozenset({"NNP", "NNG", "NNB", "NR", "SL", "SH", "SN", "XSN", "XPN", "W
 _lock = threading.Lock()
 _kiwi = None
 _kiwi_pid = None
+_single_threaded = False  # the analyzer has no thread pool (load_single_threaded)
 
 
 class Token(NamedTuple):
@@ -45,9 +48,12 @@ KIWI_OPTIONS = {"load_typo_dict": False}
 
 
 def kiwi(num_workers: int | None = None):
-    """The process's analyzer (created on first use)."""
+    """The process's analyzer (created on first use). A single-threaded one loaded before a fork (see
+    load_single_threaded) serves the forked process as it is: without a thread pool, nothing of it is lost."""
     global _kiwi, _kiwi_pid
     with _lock:
+        if _kiwi is not None and _kiwi_pid != os.getpid() and _single_threaded:
+            _kiwi_pid = os.getpid()
         if _kiwi is None or _kiwi_pid != os.getpid():
             from kiwipiepy import Kiwi
 
@@ -57,12 +63,34 @@ def kiwi(num_workers: int | None = None):
         return _kiwi
 
 
+def load_single_threaded() -> None:
+    """Load this process's analyzer without a thread pool, and set it up (its first use), for processes
+    forked from this one to share: kiwi's ~0.5 GB then sits in memory once for all of them (see
+    analysis.LocalWorkers). It analyses in the calling thread and holds the GIL meanwhile."""
+    global _kiwi, _kiwi_pid, _single_threaded
+    from kiwipiepy import Kiwi
+
+    with _lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # num_workers=0 meant 'every core' before kiwipiepy 0.21
+        _kiwi, _kiwi_pid, _single_threaded = Kiwi(num_workers=0, **KIWI_OPTIONS), os.getpid(), True
+    _kiwi.tokenize("준비.")
+
+
+def tokenize(texts: list[str], **options) -> Iterator:
+    """kiwi's tokens of each text, in order: the whole list in one call to an analyzer with threads (they work
+    ahead of the caller), one text at a time to a single-threaded one (it takes no list)."""
+    k = kiwi()
+    if _single_threaded:
+        return (k.tokenize(text, **options) for text in texts)
+    return k.tokenize(texts, **options)
+
+
 def release() -> None:
     """Free the analyzer and the pieces read so far (~0.5 GB): a run calls this when its analysis ends, so
     the stages after it have that memory; the next analysis builds a new analyzer (~1 s)."""
-    global _kiwi, _kiwi_pid
+    global _kiwi, _kiwi_pid, _single_threaded
     with _lock:
-        _kiwi, _kiwi_pid = None, None
+        _kiwi, _kiwi_pid, _single_threaded = None, None, False
     _readings.clear()
 
 
@@ -133,8 +161,9 @@ def iter_sentences(texts: list[str]) -> Iterator[list[Sentence]]:
         _readings.clear()
     docs = [pieces(text) for text in texts]
     todo = list(dict.fromkeys(piece for doc in docs for _, piece in doc if piece not in _readings))
-    # kiwi analyses the new pieces in first-seen order, in its own threads, ahead of this loop
-    analysed = zip(todo, kiwi().tokenize(todo, split_sents=True), strict=True) if todo else iter(())
+    # kiwi analyses the new pieces in first-seen order, in its own threads ahead of this loop (or, single-threaded,
+    # as the loop asks for them)
+    analysed = zip(todo, tokenize(todo, split_sents=True), strict=True) if todo else iter(())
     for text, doc in zip(texts, docs, strict=True):
         sentences: list[Sentence] = []
         for offset, piece in doc:

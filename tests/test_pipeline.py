@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from conftest import newsetl, query
 
 from flows.pipeline import stretches
@@ -222,6 +223,52 @@ def test_worker_processes_analyse_as_this_process_does_and_leave_when_stopped():
     assert {m[4] for m in mentions} >= {"한국", "미국", "안덕근"}
 
 
+def _memory_of_this_process(_batch) -> tuple[int, int, bool]:
+    """(RSS, PSS) in MB and whether the analyzer here came loaded, single-threaded, from the fork server."""
+    from pathlib import Path
+
+    from newsetl import nlp
+
+    nlp.kiwi()
+    fields = dict(line.split(":") for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:])
+    return int(fields["Rss"].split()[0]) // 1024, int(fields["Pss"].split()[0]) // 1024, nlp._single_threaded
+
+
+def test_workers_forked_from_one_analyzer_share_its_memory_and_find_the_same_mentions():
+    import multiprocessing
+    import os
+    from functools import partial
+    from multiprocessing import forkserver
+    from pathlib import Path
+
+    import pytest
+
+    from newsetl import analysis
+
+    if not Path("/proc/self/smaps_rollup").exists() or "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs Linux's per-process memory accounting and a fork server")
+    reference_dir = str(Settings().reference_dir)
+    texts = [("a", "한국과 미국이 반도체 협력을 강화했다. 안덕근 산업통상자원부 장관이 말했다."),
+             ("b", "삼성전자는 평택 공장에 새 설비를 들였다고 밝혔다.")]
+    analyse = partial(analysis.analyse_batch, reference_dir=reference_dir)
+    workers = analysis.LocalWorkers(2, reference_dir, shared=True)
+    try:
+        assert workers.shared
+        remote = workers.map(analyse, [texts[:1], texts[1:]])
+        memory = workers.map(_memory_of_this_process, [None, None])
+        server = forkserver._forkserver._forkserver_pid
+        assert server is not None and {p.pid for p in multiprocessing.active_children()} >= set(workers._pool._processes)
+    finally:
+        workers.close()
+    assert multiprocessing.active_children() == []
+    with pytest.raises(ProcessLookupError):  # the fork server, and the analyzer it held, are gone too
+        os.kill(server, 0)
+    assert remote == [analyse(texts[:1]), analyse(texts[1:])]
+    for rss, pss, single in memory:
+        assert single  # the worker analyses with the fork server's single-threaded analyzer, not one of its own
+        assert rss - pss > 150  # of kiwi's ~0.5 GB, each of the three processes counts a share, not the whole
+
+
 def test_a_worker_that_dies_fails_the_analysis_in_one_readable_line():
     import os
 
@@ -362,7 +409,8 @@ def test_an_analysis_with_no_new_text_starts_no_worker():
         steps.stop_local_analysis()
 
 
-def test_analysis_workers_end_with_a_process_killed_outright(tmp_path):
+@pytest.mark.parametrize("shared", [False, True], ids=["spawned", "forked-from-one-analyzer"])
+def test_analysis_workers_end_with_a_process_killed_outright(tmp_path, shared):
     # SIGKILL or the out-of-memory killer gives the process no time to stop its workers: they must not stay
     import os
     import signal
@@ -377,8 +425,10 @@ def test_analysis_workers_end_with_a_process_killed_outright(tmp_path):
         "def pid(_batch):\n"
         "    return os.getpid()\n"
         "if __name__ == '__main__':\n"
-        "    workers = LocalWorkers(1, str(Settings().reference_dir))\n"
-        "    print(workers.map(pid, [None])[0], flush=True)\n"
+        f"    workers = LocalWorkers(2, str(Settings().reference_dir), shared={shared})\n"
+        "    from multiprocessing import forkserver\n"
+        "    server = [forkserver._forkserver._forkserver_pid] if workers.shared else []\n"
+        "    print(*sorted(set(workers.map(pid, [None] * 8))), *server, flush=True)\n"
         "    os.kill(os.getpid(), 9)\n"
     )
     path = tmp_path / "killed.py"
@@ -387,17 +437,25 @@ def test_analysis_workers_end_with_a_process_killed_outright(tmp_path):
     with printed.open("w") as out:  # a file, not a pipe: a worker left behind would hold a pipe open
         code = subprocess.run([sys.executable, str(path)], stdout=out, stderr=subprocess.STDOUT, timeout=120).returncode
     assert code == -signal.SIGKILL, printed.read_text()
-    worker = int(printed.read_text().split()[0])
+    left = [int(pid) for pid in printed.read_text().splitlines()[0].split()]  # then the resource tracker may warn
+    assert left
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.kill(worker, 0)
-        except ProcessLookupError:
-            break
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if _alive(pid)]
         time.sleep(0.2)
-    else:
-        os.kill(worker, signal.SIGKILL)
-        raise AssertionError(f"worker {worker} outlived its killed parent")
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"workers {left} outlived their killed parent"
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_objects_set_aside_from_the_collector_are_handed_back_at_a_normal_exit(tmp_path):
