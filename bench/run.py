@@ -5,9 +5,10 @@ Usage (from the project root):
 
 Generates a corpus with ../shared/corpus/make_corpus.py (cached in the workdir), runs
 `newsetl run` as a user would (a subprocess), then (local runner) a 1%-new run in a resident
-`newsetl watch` process, and reports per stage and in total:
-seconds, articles/s, characters/s and peak RSS (of the run's largest process, and of all its
-processes together: analysis workers and the run's Prefect server); then kiwipiepy's own tokenize throughput
+`newsetl watch` process and another cold one beside a Prefect server that is up already (as `newsetl
+serve`'s scheduled runs are), and reports per stage and in total:
+seconds, articles/s, characters/s and peak memory (RSS of the run's largest process; RSS and PSS of all its
+processes together: analysis workers, their fork server and the run's Prefect server); then kiwipiepy's own tokenize throughput
 on the same cleaned bodies, on the same cores, as the reference ratio. Prints a table
 and writes JSON to bench/results/run-<articles>.json.
 
@@ -56,8 +57,8 @@ sys.exit(code)
 """
 
 
-def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, int, str]:
-    """Wall seconds, peak RSS (bytes) of the run's largest process, peak RSS of all its processes
+def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, list[int], str]:
+    """Wall seconds, peak RSS (bytes) of the run's largest process, peak RSS and PSS of all its processes
     together (analysis workers and Prefect server included, sampled every 0.2 s), and its stderr tail.
 
     Each run goes through a small parent process of its own, so the peak is this run's, not the
@@ -68,7 +69,7 @@ def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, int, str]:
     proc = subprocess.Popen([sys.executable, "-c", _MEASURE, str(peak_file), sys.executable, "-m", "newsetl.cli",
                              "run", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
-    together = [0]
+    together = [0, 0]
     sampler = threading.Thread(target=_sample_tree, args=(proc, together), daemon=True)
     sampler.start()
     stdout, stderr = proc.communicate()
@@ -76,11 +77,13 @@ def run_newsetl(args: list[str], workdir: Path) -> tuple[float, int, int, str]:
     sampler.join()
     if proc.returncode != 0:
         sys.exit(f"newsetl run failed ({proc.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
-    return wall, int(peak_file.read_text()) * 1024, together[0], stderr[-2000:]
+    return wall, int(peak_file.read_text()) * 1024, together, stderr[-2000:]
 
 
 def _sample_tree(proc: subprocess.Popen, peak: list[int], stop: threading.Event | None = None) -> None:
-    """The largest sum of RSS over `proc` and its descendants, until it ends or `stop` is set (Linux /proc)."""
+    """The largest sums over `proc` and its descendants, until it ends or `stop` is set (Linux /proc): of RSS
+    in peak[0], of PSS in peak[1]. RSS counts a page that processes share (a fork server's analyzer, the
+    libraries) in each of them; PSS divides it among them, so their sum is the memory they take together."""
     page = os.sysconf("SC_PAGE_SIZE")
     while proc.poll() is None and not (stop and stop.is_set()):
         children: dict[int, list[int]] = {}
@@ -91,16 +94,25 @@ def _sample_tree(proc: subprocess.Popen, peak: list[int], stop: threading.Event 
                     children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
                 except OSError:
                     pass
-        total, todo = 0, [proc.pid]
+        rss = pss = 0
+        todo = [proc.pid]
         while todo:
             pid = todo.pop()
             todo += children.get(pid, [])
             try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                pss += _pss(pid)
             except OSError:
                 pass
-        peak[0] = max(peak[0], total)
+        peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
         time.sleep(0.2)
+
+
+def _pss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def stages(db: Path) -> dict:
@@ -144,7 +156,7 @@ def kiwi_reference(texts: list[str], distinct_chars: int, workers: int) -> dict:
             "distinct_chars": distinct_chars, "distinct_seconds_at_same_rate": round(distinct_chars / (chars / seconds), 2)}
 
 
-NEW_FOLDERS = ("new", "new-resident")
+NEW_FOLDERS = ("new", "new-resident", "new-server")
 
 
 def add_new_articles(raw: Path, extra_corpus: Path, share: float, seed: int, folder: str = "new") -> int:
@@ -173,7 +185,7 @@ def resident_run(args: list[str], raw: Path, extra: Path, seed: int, workdir: Pa
     try:
         _watch_line(proc, log, 0)
         time.sleep(5)  # its analyzer and Great Expectations load after that run, as they would between runs
-        together, stop = [0], threading.Event()
+        together, stop = [0, 0], threading.Event()
         sampler = threading.Thread(target=_sample_tree, args=(proc, together, stop), daemon=True)
         sampler.start()
         landed = time.perf_counter()
@@ -185,7 +197,19 @@ def resident_run(args: list[str], raw: Path, extra: Path, seed: int, workdir: Pa
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
-    return {"new_files": files, "wall_s": seconds, "latency_s": round(latency, 2), "peak_rss_all_processes": together[0]}
+    return {"new_files": files, "wall_s": seconds, "latency_s": round(latency, 2), "peak_all_processes": together}
+
+
+def standing_server_run(args: list[str], raw: Path, extra: Path, seed: int, workdir: Path) -> tuple[float, int, list[int]]:
+    """A cold `newsetl run` with 1% new articles beside a Prefect server that is up already (PREFECT_API_URL):
+    what each scheduled run of `newsetl serve` is (Prefect's runner starts every run as a process of its own),
+    and a deployment's run against its standing server. The server is not one of the run's processes."""
+    from newsetl.prefect_server import prefect_api
+
+    with prefect_api(workdir / "standing-server.log", ui=False):
+        add_new_articles(raw, extra, 0.01, seed, folder=NEW_FOLDERS[2])
+        wall, rss, together, _ = run_newsetl(args, workdir)
+    return wall, rss, together
 
 
 def _watch_line(proc: subprocess.Popen, log: Path, index: int, timeout: float = 600) -> float:
@@ -203,10 +227,11 @@ def _watch_line(proc: subprocess.Popen, log: Path, index: int, timeout: float = 
     sys.exit(f"newsetl watch: no run {index + 1} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def describe(db: Path, wall: float, rss_mb, together: int) -> dict:
+def describe(db: Path, wall: float, rss_mb, together: list[int]) -> dict:
     """A run's figures: its stages from the warehouse, its wall time, rates and memory."""
     info = stages(db)
-    info.update(wall_s=round(wall, 2), peak_rss_mb=rss_mb, peak_rss_all_processes_mb=round(together / 2**20),
+    info.update(wall_s=round(wall, 2), peak_rss_mb=rss_mb, peak_rss_all_processes_mb=round(together[0] / 2**20),
+                peak_pss_all_processes_mb=round(together[1] / 2**20),
                 articles_per_s=round(info["articles_total"] / wall, 1), chars_per_s=round(info["chars_total"] / wall))
     info["per_stage"] = {stage: {"seconds": info[stage],
                                  "articles_per_s": round(info["articles_total"] / info[stage]) if info[stage] else None,
@@ -247,22 +272,27 @@ def main() -> None:
         results["kiwi_tokenize"] = kiwi_reference(*reference_texts(db), workers)
         rounds.append({"first_s": round(wall, 2), "kiwi_s": results["kiwi_tokenize"]["seconds"],
                        "first_vs_kiwi": round(wall / results["kiwi_tokenize"]["seconds"], 2)})
-        print(f"first: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together / 2**20:.0f} MB); "
+        print(f"first: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together[0] / 2**20:.0f} MB RSS, {together[1] / 2**20:.0f} MB PSS); "
               f"kiwi alone {results['kiwi_tokenize']['seconds']:.1f} s", file=sys.stderr)
     for label, prepare in (("no_new_input", None), ("one_percent_new", "new")):
         if prepare == "new":
             results["new_files"] = add_new_articles(raw, extra, 0.01, a.seed)
         wall, rss, together, _ = run_newsetl(common, a.workdir)
         results["runs"][label] = describe(db, wall, round(rss / 2**20), together)
-        print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together / 2**20:.0f} MB)",
+        print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together[0] / 2**20:.0f} MB RSS, {together[1] / 2**20:.0f} MB PSS)",
               file=sys.stderr)
     if a.task_runner == "local":  # right after the cold 1% run, on a machine in the same state
         extra = generate(a.workdir / f"corpus-extra-s{a.seed + 200}", max(200, a.articles // 50), a.seed + 200).parent
         resident = resident_run(["--source", str(raw), "--db", str(db)], raw, extra, a.seed, a.workdir)
-        info = describe(db, resident["wall_s"], "-", resident.pop("peak_rss_all_processes"))
+        info = describe(db, resident["wall_s"], "-", resident.pop("peak_all_processes"))
         results["runs"]["one_percent_new_resident"] = {**info, **resident}
+        extra = generate(a.workdir / f"corpus-extra-s{a.seed + 300}", max(200, a.articles // 50), a.seed + 300).parent
+        wall, rss, together = standing_server_run(common, raw, extra, a.seed, a.workdir)
+        results["runs"]["one_percent_new_standing_server"] = describe(db, wall, round(rss / 2**20), together)
+        print(f"one_percent_new_standing_server: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB", file=sys.stderr)
         print(f"one_percent_new_resident: {resident['wall_s']:.1f} s ({resident['latency_s']:.1f} s after the files "
-              f"landed), all its processes {info['peak_rss_all_processes_mb']} MB", file=sys.stderr)
+              f"landed), all its processes {info['peak_rss_all_processes_mb']} MB RSS, "
+              f"{info['peak_pss_all_processes_mb']} MB PSS", file=sys.stderr)
     first = results["runs"]["first"]
     results["rounds"] = rounds
     results["ratios"] = {
@@ -277,13 +307,16 @@ def main() -> None:
     if "one_percent_new_resident" in results["runs"]:
         results["ratios"]["one_percent_resident_vs_first"] = round(
             results["runs"]["one_percent_new_resident"]["wall_s"] / first["wall_s"], 3)
+    if "one_percent_new_standing_server" in results["runs"]:
+        results["ratios"]["one_percent_standing_server_vs_first"] = round(
+            results["runs"]["one_percent_new_standing_server"]["wall_s"] / first["wall_s"], 3)
     out = ROOT / "bench" / "results" / f"run-{a.articles}-{a.task_runner}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\n{'run':<26}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}{'all MB':>9}")
+    print(f"\n{'run':<26}{'wall s':>9}{'art/s':>9}{'chars/s':>11}{'RSS MB':>9}{'all RSS':>9}{'all PSS':>9}")
     for label, info in results["runs"].items():
         print(f"{label:<26}{info['wall_s']:>9}{info['articles_per_s']:>9}{info['chars_per_s']:>11}{info['peak_rss_mb']:>9}"
-              f"{info['peak_rss_all_processes_mb']:>9}")
+              f"{info['peak_rss_all_processes_mb']:>9}{info['peak_pss_all_processes_mb']:>9}")
         stage_line = ", ".join(f"{k} {v}s" for k, v in info.items() if k in ("startup", "ingest", "models", "validate",
                                                                              "report", "publish"))
         print(f"{'':<26}{stage_line}")
