@@ -225,8 +225,6 @@ def test_worker_processes_analyse_as_this_process_does_and_leave_when_stopped():
 
 def _memory_of_this_process(_batch) -> tuple[int, int, bool]:
     """(RSS, PSS) in MB and whether the analyzer here came loaded, single-threaded, from the fork server."""
-    from pathlib import Path
-
     from newsetl import nlp
 
     nlp.kiwi()
@@ -236,12 +234,8 @@ def _memory_of_this_process(_batch) -> tuple[int, int, bool]:
 
 def test_workers_forked_from_one_analyzer_share_its_memory_and_find_the_same_mentions():
     import multiprocessing
-    import os
     from functools import partial
     from multiprocessing import forkserver
-    from pathlib import Path
-
-    import pytest
 
     from newsetl import analysis
 
@@ -445,12 +439,10 @@ def test_analysis_workers_end_with_a_process_killed_outright(tmp_path, shared):
         time.sleep(0.2)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
-    assert not left, f"workers {left} outlived their killed parent"
+    assert not left, f"processes {left} (workers, fork server) outlived their killed parent"
 
 
 def _alive(pid: int) -> bool:
-    import os
-
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
