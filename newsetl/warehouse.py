@@ -113,14 +113,25 @@ class WarehouseBusy(RuntimeError):
     """Another newsetl process is writing this warehouse."""
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file (or ':memory:') with the project's settings."""
+def connect(path: Path | str, *, read_only: bool = False, wait_seconds: float = 5.0) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file (or ':memory:') with the project's settings.
+
+    Opened to read, a file that a writer holds is tried again for up to `wait_seconds`: a run writes into the
+    published file for a few milliseconds after it publishes (its timings; the history of a run that did not
+    copy its file over), and a reader opening it just then met 'Could not set lock'."""
     if str(path) != ":memory:" and not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # DuckDB would cache up to 80% of the machine's memory; a run's memory should not grow with the
     # warehouse (the analyzer alone takes ~0.5 GB beside it). Past the limit it spills to <db>.tmp/.
     config = {**_CONFIG, "memory_limit": _memory()}
-    return duckdb.connect(str(path), read_only=read_only, config=config)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as err:
+            if not read_only or "Could not set lock" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _memory() -> str:

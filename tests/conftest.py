@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from newsetl import warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -23,7 +24,8 @@ def newsetl(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    """Read a warehouse as newsetl's readers do (waiting out a run's brief writes into the published file)."""
+    with warehouse.connect(db, read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
 
 

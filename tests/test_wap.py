@@ -196,3 +196,36 @@ def test_a_resident_process_publishes_its_work_file_itself_and_copies_it_back_wh
     with duckdb.connect(str(settings.work_db)) as con:
         con.execute("insert into t values (7)")  # the next run writes its copy, not the published file
     assert query(settings.db, "select count(*) from t") == [(2,)]
+
+
+def _hold_for_writing(db: Path, seconds: float) -> subprocess.Popen:
+    """Another process that opens `db` to write (as a run recording its timings does) and keeps it `seconds`."""
+    script = ("import sys, time, duckdb\n"
+              "con = duckdb.connect(sys.argv[1])\n"
+              "print('held', flush=True)\n"
+              "time.sleep(float(sys.argv[2]))\n"
+              "con.close()\n")
+    holder = subprocess.Popen([sys.executable, "-c", script, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_reader_waits_out_a_brief_write_into_the_published_file(tmp_path):
+    db = tmp_path / "newsetl.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table t as select 42 as answer")
+    holder = _hold_for_writing(db, 1.0)
+    try:
+        with pytest.raises(duckdb.IOException, match="Could not set lock"):
+            duckdb.connect(str(db), read_only=True)  # what a reader met before
+        with warehouse.connect(db, read_only=True) as con:
+            assert con.execute("select answer from t").fetchall() == [(42,)]
+    finally:
+        holder.wait(30)
+    holder = _hold_for_writing(db, 30)
+    try:  # a writer that keeps the file is still an error, after the wait
+        with pytest.raises(duckdb.IOException, match="Could not set lock"):
+            warehouse.connect(db, read_only=True, wait_seconds=0.5)
+    finally:
+        holder.kill()
+        holder.wait(30)
