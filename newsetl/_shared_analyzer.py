@@ -4,9 +4,15 @@ the analyzer they share, for the reference folder named in the fork server's env
 load is left to each worker: it then loads its own analyzer, as a spawned one does."""
 
 import os
+import warnings
 
 _reference_dir = os.environ.get("NEWSETL_SHARED_ANALYZER")
 if _reference_dir:
+    # Python 3.12+ warns at every fork of a process with threads. The fork server's other threads are idle
+    # threads of polars and its allocator (jemalloc's background threads); kiwi, whose pool hangs a forked child,
+    # has none here (see nlp.load_single_threaded).
+    warnings.filterwarnings("ignore", message=r"This process .* is multi-threaded, use of fork\(\)",
+                            category=DeprecationWarning)
     from newsetl import analysis
 
     try:
