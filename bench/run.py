@@ -227,6 +227,11 @@ def _watch_line(proc: subprocess.Popen, log: Path, index: int, timeout: float = 
     sys.exit(f"newsetl watch: no run {index + 1} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
+def _run_line(wall: float, rss: int, together: list[int]) -> str:
+    return (f"{wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together[0] / 2**20:.0f} MB RSS, "
+            f"{together[1] / 2**20:.0f} MB PSS)")
+
+
 def describe(db: Path, wall: float, rss_mb, together: list[int]) -> dict:
     """A run's figures: its stages from the warehouse, its wall time, rates and memory."""
     info = stages(db)
@@ -272,14 +277,13 @@ def main() -> None:
         results["kiwi_tokenize"] = kiwi_reference(*reference_texts(db), workers)
         rounds.append({"first_s": round(wall, 2), "kiwi_s": results["kiwi_tokenize"]["seconds"],
                        "first_vs_kiwi": round(wall / results["kiwi_tokenize"]["seconds"], 2)})
-        print(f"first: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together[0] / 2**20:.0f} MB RSS, {together[1] / 2**20:.0f} MB PSS); "
-              f"kiwi alone {results['kiwi_tokenize']['seconds']:.1f} s", file=sys.stderr)
+        print(f"first: {_run_line(wall, rss, together)}; kiwi alone {results['kiwi_tokenize']['seconds']:.1f} s", file=sys.stderr)
     for label, prepare in (("no_new_input", None), ("one_percent_new", "new")):
         if prepare == "new":
             results["new_files"] = add_new_articles(raw, extra, 0.01, a.seed)
         wall, rss, together, _ = run_newsetl(common, a.workdir)
         results["runs"][label] = describe(db, wall, round(rss / 2**20), together)
-        print(f"{label}: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together[0] / 2**20:.0f} MB RSS, {together[1] / 2**20:.0f} MB PSS)",
+        print(f"{label}: {_run_line(wall, rss, together)}",
               file=sys.stderr)
     if a.task_runner == "local":  # right after the cold 1% run, on a machine in the same state
         extra = generate(a.workdir / f"corpus-extra-s{a.seed + 200}", max(200, a.articles // 50), a.seed + 200).parent
@@ -289,7 +293,7 @@ def main() -> None:
         extra = generate(a.workdir / f"corpus-extra-s{a.seed + 300}", max(200, a.articles // 50), a.seed + 300).parent
         wall, rss, together = standing_server_run(common, raw, extra, a.seed, a.workdir)
         results["runs"]["one_percent_new_standing_server"] = describe(db, wall, round(rss / 2**20), together)
-        print(f"one_percent_new_standing_server: {wall:.1f} s, peak RSS {rss / 2**20:.0f} MB", file=sys.stderr)
+        print(f"one_percent_new_standing_server: {_run_line(wall, rss, together)}", file=sys.stderr)
         print(f"one_percent_new_resident: {resident['wall_s']:.1f} s ({resident['latency_s']:.1f} s after the files "
               f"landed), all its processes {info['peak_rss_all_processes_mb']} MB RSS, "
               f"{info['peak_pss_all_processes_mb']} MB PSS", file=sys.stderr)
