@@ -156,6 +156,14 @@ def kiwi_reference(texts: list[str], distinct_chars: int, workers: int) -> dict:
             "distinct_chars": distinct_chars, "distinct_seconds_at_same_rate": round(distinct_chars / (chars / seconds), 2)}
 
 
+def extra_corpus(workdir: Path, articles: int, seed: int) -> Path:
+    """Another corpus, for the new articles of a run: 2% of a base of `articles` (at least 200), in a folder of
+    its own per size. In one folder for every size, a 100k benchmark took the 141 files of a 10k one's for
+    the 840 of its 1%."""
+    size = max(200, articles // 50)
+    return generate(workdir / f"corpus-extra-s{seed}-{size}", size, seed).parent
+
+
 NEW_FOLDERS = ("new", "new-resident", "new-server")
 
 
@@ -164,7 +172,10 @@ def add_new_articles(raw: Path, extra_corpus: Path, share: float, seed: int, fol
     base_files = sum(1 for p in raw.rglob("*") if p.is_file() and p.parent.name not in NEW_FOLDERS)
     candidates = sorted(p for p in (extra_corpus / "raw" / "txt").rglob("*.txt"))
     random.Random(seed).shuffle(candidates)
-    chosen = candidates[: max(1, int(base_files * share))]
+    wanted = max(1, int(base_files * share))
+    if len(candidates) < wanted:
+        sys.exit(f"{extra_corpus} has {len(candidates)} text files, fewer than the {wanted} new articles wanted")
+    chosen = candidates[:wanted]
     target = raw / folder
     if target.exists():
         shutil.rmtree(target)
@@ -270,7 +281,7 @@ def main() -> None:
     db = a.workdir / f"bench-{a.articles}.duckdb"
     common = ["--source", str(raw), "--db", str(db), "--task-runner", a.task_runner]
     results = {"articles": a.articles, "cpus": workers, "task_runner": a.task_runner, "runs": {}}
-    extra = generate(a.workdir / f"corpus-extra-s{a.seed + 100}", max(200, a.articles // 50), a.seed + 100).parent
+    extra = extra_corpus(a.workdir, a.articles, a.seed + 100)
     rounds = []
     for _round in range(1 if a.keep_db else a.rounds):
         if not a.keep_db:  # each first run on a fresh warehouse
@@ -291,11 +302,11 @@ def main() -> None:
         print(f"{label}: {_run_line(wall, rss, together)}",
               file=sys.stderr)
     if a.task_runner == "local":  # right after the cold 1% run, on a machine in the same state
-        extra = generate(a.workdir / f"corpus-extra-s{a.seed + 200}", max(200, a.articles // 50), a.seed + 200).parent
+        extra = extra_corpus(a.workdir, a.articles, a.seed + 200)
         resident = resident_run(["--source", str(raw), "--db", str(db)], raw, extra, a.seed, a.workdir)
         info = describe(db, resident["wall_s"], "-", resident.pop("peak_all_processes"))
         results["runs"]["one_percent_new_resident"] = {**info, **resident}
-        extra = generate(a.workdir / f"corpus-extra-s{a.seed + 300}", max(200, a.articles // 50), a.seed + 300).parent
+        extra = extra_corpus(a.workdir, a.articles, a.seed + 300)
         wall, rss, together = standing_server_run(common, raw, extra, a.seed, a.workdir)
         results["runs"]["one_percent_new_standing_server"] = describe(db, wall, round(rss / 2**20), together)
         print(f"one_percent_new_standing_server: {_run_line(wall, rss, together)}", file=sys.stderr)
