@@ -78,8 +78,9 @@ def graph_for(settings: Settings) -> Graph:
     return load_graph(settings.sql_dir, settings.reference_dir)
 
 
-def start_run(settings: Settings, run_id: str, flow_run_id: str | None = None) -> None:
-    warehouse.prepare_work_file(settings.db, settings.work_db)
+def start_run(settings: Settings, run_id: str, flow_run_id: str | None = None) -> str | None:
+    """Open the run in audit.pipeline_runs; what prepare_work_file tells, when it set a torn work file aside."""
+    told = warehouse.prepare_work_file(settings.db, settings.work_db)
     with warehouse.connect(settings.work_db) as con:
         warehouse.ensure_schema(con)
         # The writer lock is held, so any run still 'running' was killed: say so instead of leaving it open.
@@ -89,6 +90,7 @@ def start_run(settings: Settings, run_id: str, flow_run_id: str | None = None) -
         con.execute(
             "insert into audit.pipeline_runs (run_id, started_at, status, flow_run_id, sources) values (?, ?, ?, ?, ?)",
             [run_id, datetime.now(), "running", flow_run_id, json.dumps([str(s) for s in settings.sources])])
+    return told
 
 
 def ingest_step(settings: Settings, run_id: str, progress: Callable[..., None] | None = None) -> dict:
@@ -288,7 +290,10 @@ def checked_state(settings: Settings) -> tuple[str, str]:
 
 def standing_verdict(settings: Settings, state: str) -> dict | None:
     """The last published run, when its checks judged this very state: nothing has changed since, so
-    checking again would only repeat its verdict, and its published marts are these marts."""
+    checking again would only repeat its verdict, and its published marts are these marts.
+
+    Not when the published file no longer opens (warehouse.torn: a run killed while it wrote its history into
+    that file): the run then checks and publishes its marts again, which repairs it."""
     with warehouse.connect(settings.work_db, read_only=True) as con:
         row = con.execute("""
             select runs.run_id, states.checked_by, runs.checks_passed, runs.checks_failed, runs.blocking_failures
@@ -298,7 +303,7 @@ def standing_verdict(settings: Settings, state: str) -> dict | None:
               and runs.run_id = (select run_id from audit.pipeline_runs where published
                                  order by finished_at desc limit 1)
         """, [state]).fetchone()
-    if row is None or not settings.db.exists():
+    if row is None or not settings.db.exists() or warehouse.torn(settings.db):
         return None
     return dict(zip(("run_id", "checked_by", "checks_passed", "checks_failed", "blocking_failures"), row, strict=True))
 
@@ -472,7 +477,9 @@ def run_models(settings: Settings, *, on_progress=None) -> RunSummary:
     settings = settings.with_(sources=())
     graph = graph_for(settings)
     names = graph.select(settings.select) if settings.select else graph.order
-    start_run(settings, run_id)
+    told = start_run(settings, run_id)
+    if told:
+        say(told)
     say(f"run {run_id}: building {len(names)} of {len(graph.order)} models")
 
     def progress(result: BuildResult) -> None:

@@ -216,13 +216,46 @@ def writer_lock(lock_path: Path, *, wait_seconds: float = 0.0) -> Iterator[None]
         os.close(fd)  # closing the descriptor releases the flock
 
 
-def prepare_work_file(published: Path, work: Path) -> None:
-    """Start the work file from the published warehouse when there is none yet."""
+# What DuckDB says when it opens a file with a block that a write cut short left torn (the kernel ends a write
+# at a page boundary when SIGKILL arrives: a run killed while DuckDB checkpointed its work file left it so).
+_TORN = ("Corrupt database file", "Failure while replaying WAL")
+
+
+def torn(path: Path) -> str | None:
+    """DuckDB's first line on why the file at `path` does not open, when a write cut short damaged it; None when
+    it opens. Any other failure to open it is raised."""
+    try:
+        connect(path, read_only=True, wait_seconds=0).close()
+    except duckdb.Error as err:
+        if any(sign in str(err) for sign in _TORN):
+            return str(err).splitlines()[0]
+        raise
+    return None
+
+
+def prepare_work_file(published: Path, work: Path) -> str | None:
+    """Start the work file from the published warehouse when there is none yet.
+
+    A work file that no longer opens (see torn; ~35 ms to find out) would fail every run after the one killed
+    while writing it. It is set aside, not deleted, as <work>.torn-<time> with its write-ahead log, and the run
+    starts again from the published file: the files that only the set-aside file had read are not in the
+    published raw.files, so the run reads them again. Returns what to tell the user, when that happened."""
+    told = None
+    if work.exists():
+        reason = torn(work)
+        if reason:
+            aside = work.with_name(f"{work.name}.torn-{time.strftime('%Y%m%dT%H%M%S')}")
+            for suffix in ("", ".wal"):
+                if work.with_name(work.name + suffix).exists():
+                    os.replace(work.with_name(work.name + suffix), aside.with_name(aside.name + suffix))
+            told = (f"{work} did not open ({reason}); set aside as {aside.name}, and this run starts again from "
+                    f"{published if published.exists() else 'an empty warehouse'}")
     if work.exists() or not published.exists():
-        return
+        return told
     tmp = work.with_name(work.name + ".tmp")
     shutil.copyfile(published, tmp)
     os.replace(tmp, work)
+    return told
 
 
 def publish(work: Path, published: Path, *, move: bool = False) -> None:

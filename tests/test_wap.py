@@ -229,3 +229,48 @@ def test_a_reader_waits_out_a_brief_write_into_the_published_file(tmp_path):
     finally:
         holder.kill()
         holder.wait(30)
+
+
+def test_a_work_file_torn_by_a_killed_write_is_set_aside_and_the_next_run_starts_from_the_published_one(
+        published):
+    # SIGKILL can cut DuckDB's write of a block short (the kernel stops a write at a page boundary): a run killed
+    # while it checkpointed its work file left one that no later run could open
+    from conftest import newsetl
+
+    work = Settings(db=published).work_db
+    shutil.copyfile(published, work)
+    with open(work, "r+b") as fh:  # a torn block: DuckDB's first block, half rewritten
+        fh.seek(12288 + 64)
+        fh.write(b"\xff" * 4096)
+    assert "Corrupt database file" in warehouse.torn(work)
+    before = marts_fingerprint(published)
+
+    rerun = newsetl("run", "--db", str(published))
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    told = next(line for line in rerun.stderr.splitlines() if "did not open" in line)
+    aside = sorted(published.parent.glob("newsetl.work.duckdb.torn-*"))
+    assert len(aside) == 1 and aside[0].name in told and str(published) in told
+    assert "Traceback" not in rerun.stderr
+    assert warehouse.torn(aside[0])  # kept as it was, for whoever wants to look
+    assert warehouse.torn(work) is None  # the new work file opens
+    assert marts_fingerprint(published) == before  # the same sources: the same marts
+    assert query(published, "select status from audit.pipeline_runs order by started_at desc limit 1") == [("success",)]
+
+
+def test_a_published_file_torn_by_a_killed_write_is_published_again_by_the_next_run(published):
+    # a run writes its history into the published file after publishing; killed then, it can tear that file, and
+    # a run with nothing new would otherwise leave it so ('the file already holds these marts')
+    from conftest import newsetl
+
+    assert newsetl("run", "--db", str(published)).returncode == 0  # the work file, as the published one's source
+    before = marts_fingerprint(published)
+    with open(published, "r+b") as fh:
+        fh.seek(12288 + 64)
+        fh.write(b"\xff" * 4096)
+    assert warehouse.torn(published)
+
+    rerun = newsetl("run", "--db", str(published))
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "unchanged since run" not in rerun.stderr and f"published {published}" in rerun.stderr
+    assert warehouse.torn(published) is None
+    assert marts_fingerprint(published) == before
