@@ -10,7 +10,7 @@ serve`'s scheduled runs are), and reports per stage and in total:
 seconds, articles/s, characters/s and peak memory (RSS of the run's largest process; RSS and PSS of all its
 processes together: analysis workers, their fork server and the run's Prefect server); then kiwipiepy's own tokenize throughput
 on the same cleaned bodies, on the same cores, as the reference ratio. Prints a table
-and writes JSON to bench/results/run-<articles>.json.
+and writes JSON to bench/results/run-<articles>-<runner>.json.
 
 The kiwi reference is timed right after the first run, on that run's texts: this machine's speed drifts by
 10% within minutes (kiwi alone took 73 s and 83 s in two back-to-back benchmarks), so the two are taken as

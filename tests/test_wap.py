@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import newsetl
 from typer.testing import CliRunner
 
 from newsetl import cli, warehouse
@@ -231,17 +232,20 @@ def test_a_reader_waits_out_a_brief_write_into_the_published_file(tmp_path):
         holder.wait(30)
 
 
+def tear_first_block(db: Path) -> None:
+    """Rewrite half of DuckDB's first block (at 12288, after the headers) as a write cut short leaves it."""
+    with open(db, "r+b") as fh:
+        fh.seek(12288 + 64)
+        fh.write(b"\xff" * 4096)
+
+
 def test_a_work_file_torn_by_a_killed_write_is_set_aside_and_the_next_run_starts_from_the_published_one(
         published):
     # SIGKILL can cut DuckDB's write of a block short (the kernel stops a write at a page boundary): a run killed
     # while it checkpointed its work file left one that no later run could open
-    from conftest import newsetl
-
     work = Settings(db=published).work_db
     shutil.copyfile(published, work)
-    with open(work, "r+b") as fh:  # a torn block: DuckDB's first block, half rewritten
-        fh.seek(12288 + 64)
-        fh.write(b"\xff" * 4096)
+    tear_first_block(work)
     assert "Corrupt database file" in warehouse.torn(work)
     before = marts_fingerprint(published)
 
@@ -260,13 +264,9 @@ def test_a_work_file_torn_by_a_killed_write_is_set_aside_and_the_next_run_starts
 def test_a_published_file_torn_by_a_killed_write_is_published_again_by_the_next_run(published):
     # a run writes its history into the published file after publishing; killed then, it can tear that file, and
     # a run with nothing new would otherwise leave it so ('the file already holds these marts')
-    from conftest import newsetl
-
     assert newsetl("run", "--db", str(published)).returncode == 0  # the work file, as the published one's source
     before = marts_fingerprint(published)
-    with open(published, "r+b") as fh:
-        fh.seek(12288 + 64)
-        fh.write(b"\xff" * 4096)
+    tear_first_block(published)
     assert warehouse.torn(published)
 
     rerun = newsetl("run", "--db", str(published))
