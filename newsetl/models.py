@@ -375,18 +375,42 @@ def _code_objects(code: types.CodeType) -> Iterable[types.CodeType]:
 
 
 def python_code_hash(func: Callable) -> str:
-    """Hash of the newsetl modules a Python model's function calls into, followed through their imports.
+    """Hash of the code a Python model runs besides its own function: the newsetl modules it calls into,
+    followed through their imports, and the helper functions of its own module that it calls.
 
-    A change there changes the model's output (new extraction rules, a new clustering), so the
-    model is rebuilt; the runner's own modules are left out.
+    A change there changes the model's output (new extraction rules, a new clustering), so the model is
+    built again (whole, unless it is incremental: see runner._build_one); the runner's own modules are
+    left out.
     """
-    names = {n for code in _code_objects(func.__code__) for n in code.co_names}
+    return digest(*(f"{m}={_module_file_hash(m)}" for m in python_code_modules(func)),
+                  *(f"{h.__qualname__}={_function_hash(h)}" for h in _helpers(func)))
+
+
+def _helpers(func: Callable) -> list[types.FunctionType]:
+    """The functions of func's own module that it calls, directly or through one another (int_sentences
+    hands its work to pymodels._analyse), in name order; func itself left out."""
+    found, queue = {func}, [func]
+    while queue:
+        current = queue.pop()
+        for name in {n for code in _code_objects(current.__code__) for n in code.co_names}:
+            value = current.__globals__.get(name)
+            if (isinstance(value, types.FunctionType) and value.__module__ == func.__module__
+                    and value not in found):
+                found.add(value)
+                queue.append(value)
+    return sorted(found - {func}, key=lambda f: f.__qualname__)
+
+
+def python_code_modules(func: Callable) -> list[str]:
+    """The newsetl modules a Python model's function calls into, itself or through its helpers, and
+    through their imports."""
     start = set()
-    for name in names:
-        value = func.__globals__.get(name)
-        owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
-        if isinstance(owner, str) and owner.startswith("newsetl."):
-            start.add(owner)
+    for current in (func, *_helpers(func)):
+        for name in {n for code in _code_objects(current.__code__) for n in code.co_names}:
+            value = current.__globals__.get(name)
+            owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+            if isinstance(owner, str) and owner.startswith("newsetl."):
+                start.add(owner)
     seen: set[str] = set()
     stack = sorted(start - _INFRA_MODULES)
     while stack:
@@ -395,7 +419,7 @@ def python_code_hash(func: Callable) -> str:
             continue
         seen.add(module)
         stack.extend(sorted(_newsetl_imports(module) - _INFRA_MODULES - seen))
-    return digest(*(f"{m}={_module_file_hash(m)}" for m in sorted(seen)))
+    return sorted(seen)
 
 
 def _prepare_python(model: Model) -> None:

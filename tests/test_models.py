@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from newsetl.models import (
     load_graph,
     parse_header,
     python_code_hash,
+    python_code_modules,
     sql_dependencies,
     sql_model,
 )
@@ -189,6 +191,30 @@ def test_python_models_hash_the_modules_they_call():
         python_code_hash(models["intermediate.int_event_candidates"].func)
     assert python_code_hash(models["intermediate.int_events"].func) == \
         python_code_hash(models["intermediate.int_events"].func)
+
+
+def test_a_python_models_code_includes_its_helpers_and_what_they_call(tmp_path):
+    # int_sentences hands its work to pymodels._analyse, a helper in the runner's own module: that helper, and
+    # the modules it calls (the recognizer), are the model's code all the same
+    from newsetl import pymodels
+
+    models = {m.name: m for m in pymodels.python_models()}
+    assert {"newsetl.analysis", "newsetl.ner", "newsetl.nlp", "newsetl.entities", "newsetl.gazetteer"} <= \
+        set(python_code_modules(models["intermediate.int_sentences"].func))
+    assert python_code_modules(models["intermediate.int_events"].func) == ["newsetl.clustering"]
+
+    def toy(version: str, helper_body: str) -> str:
+        path = tmp_path / version / "toy_models.py"
+        path.parent.mkdir()
+        path.write_text(f"def helper(x):\n    return {helper_body}\n\n\ndef model(ctx):\n    return helper(ctx)\n")
+        spec = importlib.util.spec_from_file_location("toy_models", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return python_code_hash(module.model)
+
+    assert toy("v1", "x + 1") == toy("v1-again", "x + 1")
+    assert toy("v1-once-more", "x + 1") != toy("v2", "x + 2")  # only the helper changed
+
 
 
 def test_parse_cache_is_used_on_the_second_load(tmp_path, monkeypatch):
