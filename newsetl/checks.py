@@ -363,7 +363,20 @@ def _frame(con: duckdb.DuckDBPyConnection, model: str, columns: list[str] | None
     select = ", ".join(f'case when "{c}" is not null then true end as "{c}"' if c in nullity else f'"{c}"'
                        for c in columns) if columns else "*"
     # Via Arrow: DATE columns arrive as datetime.date, which GX compares with ISO-date bounds.
-    return con.sql(f"select {select} from {model} {where}").to_arrow_table().to_pandas()
+    frame = con.sql(f"select {select} from {model} {where}").to_arrow_table().to_pandas()
+    return _widened(frame)
+
+
+def _widened(frame):
+    """Narrow integers and floats as int64 and float64, the same values: GX compares only those two dtypes
+    with numpy, and any other one value by value in Python (an INTEGER column of 428k mentions took 0.33 s
+    to check against a bound; the same column as int64, ~5 ms)."""
+    for name, dtype in frame.dtypes.items():
+        if dtype.kind == "i" and dtype.itemsize < 8 or dtype.kind == "u" and dtype.itemsize < 8:
+            frame[name] = frame[name].astype("int64")
+        elif dtype.kind == "f" and dtype.itemsize < 8:
+            frame[name] = frame[name].astype("float64")
+    return frame
 
 
 def _splits(spec: dict, column: str) -> bool:

@@ -499,3 +499,16 @@ def test_checked_frames_are_not_kept_once_their_suite_is_done(con, monkeypatch):
     assert len(frames) > len(validation.runs)  # every suite read, the large ones in partitions
     assert all(r.success for r in validation)  # the healthy warehouse still passes every check
     assert [ref for ref in frames if ref() is not None] == []
+
+
+def test_a_narrow_integer_column_is_read_as_int64_and_its_bad_values_still_named(con):
+    """GX compares int64 and float64 columns with numpy, any other dtype value by value in Python: an INTEGER
+    column (char_start) is read widened, and a bound on it still finds and shows the rows that break it."""
+    frame = checks._frame(con, "marts.fct_entity_mention", ["char_start", "char_end", "sentence_idx"])
+    assert {str(dtype) for dtype in frame.dtypes} == {"int64"}
+    assert sorted(frame["char_start"].unique()) == [0]
+    con.execute("update marts.fct_entity_mention set char_start = -3 where article_id = 'a02' and sentence_idx = 1")
+    bad = [r for r in run_checks(con) if not r.success]
+    assert [(r.suite, r.expectation, r.unexpected_count) for r in bad] == [
+        ("fct_entity_mention", "expect_column_values_to_be_between(column=char_start, min_value=0)", 1)]
+    assert [row["char_start"] for row in json.loads(bad[0].sample)] == [-3]
