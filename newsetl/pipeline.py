@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import resource
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -237,6 +238,10 @@ def stop_local_analysis() -> None:
         workers, _local_workers = _local_workers, None
         if _resident and _warm is None and workers.workers == 1 and not workers.lost:
             _warm = workers
+        elif workers.workers == 1:
+            # A lone worker (a run with a few new texts) takes ~0.25 s to exit, which the marts need not wait
+            # for. More (a large run's) are waited for, so that their memory is gone before the marts' comes.
+            threading.Thread(target=workers.close, name="newsetl-worker-stop", daemon=True).start()
         else:
             workers.close()
 
