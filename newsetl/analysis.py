@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsetl import nlp
+from newsetl import ner, nlp
 from newsetl.entities import Extractor, Mention
 from newsetl.gazetteer import cached as cached_gazetteer
 from newsetl.nlp import iter_sentences
@@ -258,6 +258,7 @@ def analyse_batch(batch: list[tuple[str, str]], reference_dir: str) -> tuple[lis
                 kept[idx][m.start, m.key] = m
         mentions.extend((sha, idx, m.start, m.end, m.text, m.entity_type, m.key, m.entity_id, m.name, m.method,
                          m.title, m.affiliation_id, m.nested) for idx, sentence in enumerate(kept) for m in sentence.values())
+    ner.save_context_cache()
     return sentences, mentions
 
 

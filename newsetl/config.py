@@ -15,6 +15,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = Path("warehouse") / "newsetl.duckdb"
 
 
+def cache_dir() -> Path:
+    """Where newsetl keeps what it can compute again but would rather not (parsed SQL, the recognizer's
+    context look-ups): NEWSETL_CACHE_DIR, else $XDG_CACHE_HOME/newsetl or ~/.cache/newsetl."""
+    base = os.environ.get("NEWSETL_CACHE_DIR")
+    return Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsetl"
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value) if value else default

@@ -24,6 +24,8 @@ from graphlib import CycleError, TopologicalSorter
 from importlib import metadata
 from pathlib import Path
 
+from newsetl.config import cache_dir
+
 SOURCES = ("raw.articles", "raw.quarantine")
 SQL_KINDS = ("view", "table", "incremental")
 KINDS = (*SQL_KINDS, "python", "seed", "source")
@@ -217,10 +219,7 @@ class _ParseCache:
             return "unknown"
 
     def path(self) -> Path:
-        base = os.environ.get("NEWSETL_CACHE_DIR")
-        if not base:
-            base = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsetl")
-        return Path(base) / f"sql-parse-{self._version()}-{_PARSE_VERSION}.json"
+        return cache_dir() / f"sql-parse-{self._version()}-{_PARSE_VERSION}.json"
 
     def _load(self) -> None:
         path = self.path()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,16 @@ from newsetl import warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+def pytest_configure(config) -> None:
+    # What newsetl keeps between processes (parsed SQL, the recognizer's context look-ups) starts empty for each
+    # test session, in a folder of its own: a developer's ~/.cache neither serves the tests nor gets their files.
+    os.environ["NEWSETL_CACHE_DIR"] = tempfile.mkdtemp(prefix="newsetl-test-cache-")
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(os.environ.pop("NEWSETL_CACHE_DIR", ""), ignore_errors=True)
 
 
 def newsetl(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -155,3 +155,61 @@ def test_contexts_from_kiwis_language_model_place_a_city_apart_from_a_company():
 
     busan, gwangju, google = (context_of_particle(n) for n in ("부산", "광주", "구글"))
     assert len(busan) == 3 and busan == gwangju and busan != google
+
+
+_ANALYSE_AND_TELL = """
+import json
+from newsetl import analysis, ner
+from newsetl.config import Settings
+
+ner.CONTEXT_CACHE_WRITE_STEP = 10  # two sentences' look-ups are worth writing here
+read = {"count": 0}
+original = ner._read_context_cache
+
+
+def counting_read():  # what the file held when the analyzer loaded, before any look-up of this process
+    original()
+    read["count"] = len(ner._context_cache)
+
+
+ner._read_context_cache = counting_read
+texts = [("a", "한국과 미국이 반도체 협력을 강화했다. 안덕근 산업통상자원부 장관이 워싱턴에서 말했다."),
+         ("b", "넥스페리아의 경영권을 두고 네덜란드 정부와 중국 윙테크가 맞섰다고 로이터통신이 전했다.")]
+_, mentions = analysis.analyse_batch(texts, str(Settings().reference_dir))
+print(json.dumps({"mentions": mentions, "read": read["count"], "held": len(ner._context_cache)}))
+"""
+
+
+def _analyse_in_a_new_process(cache: Path) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _ANALYSE_AND_TELL], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "NEWSETL_CACHE_DIR": str(cache)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_context_look_ups_persist_between_processes_and_change_no_mention(tmp_path):
+    # a new analysis worker starts from the look-ups an earlier one wrote, instead of computing each again
+    first = _analyse_in_a_new_process(tmp_path / "cache")
+    assert first["read"] == 0 and first["held"] > 10  # nothing to read; enough computed to be worth writing
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [ner.context_cache_file().name]
+    second = _analyse_in_a_new_process(tmp_path / "cache")
+    assert second["read"] == second["held"] == first["held"]  # every look-up read, none computed
+    assert second["mentions"] == first["mentions"]
+    assert {m[4] for m in first["mentions"]} >= {"한국", "미국", "안덕근", "워싱턴", "네덜란드"}
+
+
+def test_a_context_cache_file_that_does_not_read_is_left_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSETL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ner, "_context_cache", {})
+    monkeypatch.setattr(ner, "_context_cache_stored", 0)
+    path = ner.context_cache_file()
+    for broken in (b"", b"not marshal at all", __import__("marshal").dumps({(1, 2): ("3", "4", "5", "6")}),
+                   __import__("marshal").dumps([1, 2, 3])):
+        path.write_bytes(broken)
+        ner._read_context_cache()
+        assert ner._context_cache == {} and ner._context_cache_stored == 0
