@@ -125,6 +125,7 @@ TEXTS_PER_WORKER = 1000  # a worker analyses ~150 texts/s; loading its analyzer 
 _resident = False
 _warm: LocalWorkers | None = None
 _early: LocalWorkers | None = None  # `newsetl run`: started before the flow, when a few files were new
+_stopping: list[threading.Thread] = []  # lone workers exiting while the run goes on (see stop_local_analysis)
 
 
 def keep_analysis_warm(settings: Settings) -> None:
@@ -241,9 +242,27 @@ def stop_local_analysis() -> None:
         elif workers.workers == 1:
             # A lone worker (a run with a few new texts) takes ~0.25 s to exit, which the marts need not wait
             # for. More (a large run's) are waited for, so that their memory is gone before the marts' comes.
-            threading.Thread(target=workers.close, name="newsetl-worker-stop", daemon=True).start()
+            stopping = threading.Thread(target=workers.close, name="newsetl-worker-stop", daemon=True)
+            stopping.start()
+            _stopping.append(stopping)
+            _wait_for_stopping_workers_at_exit()
         else:
             workers.close()
+
+
+def stopped_workers() -> None:
+    """Wait until the workers that stop_local_analysis let exit on their own have exited: at a run's end, and
+    at the interpreter's, before multiprocessing's own exit handler closes the queue that their stop signal
+    goes through (a run interrupted right after its analysis would otherwise wait for them for ever)."""
+    while _stopping:
+        _stopping.pop().join()
+
+
+@functools.cache
+def _wait_for_stopping_workers_at_exit() -> None:
+    import atexit
+
+    atexit.register(stopped_workers)  # registered after multiprocessing's handler, so it runs before it
 
 
 def stop_resident_analysis() -> None:
@@ -361,6 +380,7 @@ def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publi
     else:
         record_timings(settings, summary.run_id, clock.as_dict())
         record_in_published(settings, summary.run_id)
+    stopped_workers()  # long since, as a rule: the marts and the checks took longer
     return summary
 
 
