@@ -133,7 +133,8 @@ def context_cache_file() -> Path:
 
 def _read_context_cache() -> None:
     """Start the context look-ups from the file an earlier process wrote: a new worker otherwise computes each
-    again (~15k for 84 new articles, ~0.5 s), where a loaded one finds most of them. Reading 100k takes ~0.06 s.
+    again (~15k for 84 new articles: their analysis took 2.80 s, against 2.22 s with 31k look-ups read), where
+    a loaded one finds most of them. Reading 100k takes ~0.06 s.
     marshal, not pickle: it builds only plain values, never runs code. A file that does not read as look-ups
     is left alone, and the look-ups are computed as before."""
     global _context_cache_stored
