@@ -1,7 +1,7 @@
 """End-to-end benchmark: first run, re-run with no new input, run with 1% new articles, kiwi reference.
 
 Usage (from the project root):
-    uv run python bench/run.py --articles 10000 [--rounds 2] [--workdir /tmp/newsetl-bench] [--task-runner local|dask]
+    uv run python bench/run.py --articles 10000 [--rounds 2] [--repeat 3] [--workdir /tmp/newsetl-bench] [--task-runner local|dask]
 
 Generates a corpus with ../shared/corpus/make_corpus.py (cached in the workdir), runs
 `newsetl run` as a user would (a subprocess), then (local runner) a 1%-new run in a resident
@@ -15,7 +15,9 @@ and writes JSON to bench/results/run-<articles>-<runner>.json.
 The kiwi reference is timed right after the first run, on that run's texts: this machine's speed drifts by
 10% within minutes (kiwi alone took 73 s and 83 s in two back-to-back benchmarks), so the two are taken as
 close together as they can be. `--rounds N` repeats that pair (first run on a fresh warehouse, then kiwi
-alone) N times and reports each ratio and their median.
+alone) N times and reports each ratio and their median. `--repeat N` runs the cold runs with no new input and
+with 1% new N times each, every one from the same warehouse (a copy taken before the first), and reports the
+median: one such run varied from 15.9 to 20.6 s between two benchmarks of the same code.
 
 newsetl's cache folder (NEWSETL_CACHE_DIR) is the workdir's cache-<articles>, emptied before each first run:
 the first run starts as on a new machine, and the runs after it find what it left, as a user's would.
@@ -246,6 +248,28 @@ def _watch_line(proc: subprocess.Popen, log: Path, index: int, timeout: float = 
     sys.exit(f"newsetl watch: no run {index + 1} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
+def _warehouse_files(db: Path) -> list[Path]:
+    """The warehouse's files: the published and the work file, and their WALs (not the lock)."""
+    return [p for p in db.parent.glob(f"{db.stem}.*") if p.is_file() and not p.name.endswith(".lock")]
+
+
+def _snapshot(db: Path, workdir: Path) -> dict[Path, Path]:
+    """Copies of the warehouse's files, to run a small run again from the very state the first one started
+    from: {file: its copy}."""
+    kept = {}
+    for path in _warehouse_files(db):
+        kept[path] = workdir / f"snapshot-{path.name}"
+        shutil.copy2(path, kept[path])
+    return kept
+
+
+def _restore(db: Path, kept: dict[Path, Path]) -> None:
+    for path in _warehouse_files(db):
+        path.unlink()
+    for path, copy in kept.items():
+        shutil.copy2(copy, path)
+
+
 def _run_line(wall: float, rss: int, together: list[int]) -> str:
     return (f"{wall:.1f} s, peak RSS {rss / 2**20:.0f} MB (all its processes {together[0] / 2**20:.0f} MB RSS, "
             f"{together[1] / 2**20:.0f} MB PSS)")
@@ -272,6 +296,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsetl-bench"))
     ap.add_argument("--task-runner", default="local", choices=("local", "dask"))
     ap.add_argument("--keep-db", action="store_true", help="reuse an existing warehouse (skip the first run)")
+    ap.add_argument("--repeat", type=int, default=1, help="cold runs with no new input, and with 1%% new, each run "
+                                                         "this many times from the same warehouse; the median wall")
     ap.add_argument("--rounds", type=int, default=1, help="first runs (each on a fresh warehouse), each followed by "
                                                           "kiwi alone on its texts; ratios of each and their median")
     a = ap.parse_args()
@@ -305,10 +331,19 @@ def main() -> None:
     for label, prepare in (("no_new_input", None), ("one_percent_new", "new")):
         if prepare == "new":
             results["new_files"] = add_new_articles(raw, extra, 0.01, a.seed)
-        wall, rss, together, _ = run_newsetl(common, a.workdir)
-        results["runs"][label] = describe(db, wall, round(rss / 2**20), together)
-        print(f"{label}: {_run_line(wall, rss, together)}",
-              file=sys.stderr)
+        kept = _snapshot(db, a.workdir) if a.repeat > 1 else {}
+        walls = []
+        for n in range(a.repeat):
+            if n:
+                _restore(db, kept)
+            wall, rss, together, _ = run_newsetl(common, a.workdir)
+            walls.append(round(wall, 2))
+            print(f"{label}: {_run_line(wall, rss, together)}", file=sys.stderr)
+        # the median wall; stages and memory of the last of the runs
+        results["runs"][label] = {**describe(db, statistics.median(walls), round(rss / 2**20), together),
+                                  "walls_s": walls}
+        for copy in kept.values():
+            copy.unlink()
     if a.task_runner == "local":  # right after the cold 1% run, on a machine in the same state
         extra = extra_corpus(a.workdir, a.articles, a.seed + 200)
         resident = resident_run(["--source", str(raw), "--db", str(db)], raw, extra, a.seed, a.workdir)
@@ -348,6 +383,8 @@ def main() -> None:
         stage_line = ", ".join(f"{k} {v}s" for k, v in info.items() if k in ("startup", "ingest", "models", "validate",
                                                                              "report", "publish"))
         print(f"{'':<26}{stage_line}")
+        if len(info.get("walls_s", ())) > 1:
+            print(f"{'':<26}median of {', '.join(f'{w} s' for w in info['walls_s'])}")
     k = results["kiwi_tokenize"]
     print(f"kiwi tokenize alone: {k['seconds']} s for {k['chars']} chars ({k['chars_per_s']} chars/s, {workers} threads)")
     if len(rounds) > 1:
