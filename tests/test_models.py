@@ -216,7 +216,6 @@ def test_a_python_models_code_includes_its_helpers_and_what_they_call(tmp_path):
     assert toy("v1-once-more", "x + 1") != toy("v2", "x + 2")  # only the helper changed
 
 
-
 def test_parse_cache_is_used_on_the_second_load(tmp_path, monkeypatch):
     write(tmp_path, "sql/staging/s.sql", "select * from raw.articles")
     first = discover_sql(tmp_path / "sql")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import marshal
 from pathlib import Path
 
 import pytest
@@ -208,8 +209,8 @@ def test_a_context_cache_file_that_does_not_read_is_left_alone(tmp_path, monkeyp
     monkeypatch.setattr(ner, "_context_cache", {})
     monkeypatch.setattr(ner, "_context_cache_stored", 0)
     path = ner.context_cache_file()
-    for broken in (b"", b"not marshal at all", __import__("marshal").dumps({(1, 2): ("3", "4", "5", "6")}),
-                   __import__("marshal").dumps([1, 2, 3])):
+    # empty, not marshal, look-ups with more nearest morphemes than a look-up has, not a dict
+    for broken in (b"", b"not marshal at all", marshal.dumps({(1, 2): ("3", "4", "5", "6")}), marshal.dumps([1, 2, 3])):
         path.write_bytes(broken)
         ner._read_context_cache()
         assert ner._context_cache == {} and ner._context_cache_stored == 0
