@@ -17,7 +17,7 @@ The kiwi reference is timed right after the first run, on that run's texts: this
 close together as they can be. `--rounds N` repeats that pair (first run on a fresh warehouse, then kiwi
 alone) N times and reports each ratio and their median. `--repeat N` runs the cold runs with no new input and
 with 1% new N times each, every one from the same warehouse (a copy taken before the first), and reports the
-median: one such run varied from 15.9 to 20.6 s between two benchmarks of the same code.
+median: one such run took 20.6 s in one benchmark and 21.0, 23.6 and 24.3 s in the next, on the same code.
 
 newsetl's cache folder (NEWSETL_CACHE_DIR) is the workdir's cache-<articles>, emptied before each first run:
 the first run starts as on a new machine, and the runs after it find what it left, as a user's would.
