@@ -153,9 +153,7 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     run_id = steps.new_run_id()
     summary = RunSummary(run_id=run_id)
     clock = steps.Stopwatch()
-    told = steps.start_run(settings, run_id, flow_run_id)
-    if told:
-        _say(told)
+    steps.start_run(settings, run_id, _say, flow_run_id)
     graph = steps.graph_for(settings)
     _say(f"run {run_id}: reading {', '.join(map(str, settings.sources))}")
     with clock("ingest"):

@@ -385,16 +385,19 @@ def python_code_hash(func: Callable) -> str:
                   *(f"{h.__qualname__}={_function_hash(h)}" for h in _helpers(func)))
 
 
+def _referenced(func: Callable) -> list:
+    """The module-level objects that func's code (nested functions included) names."""
+    names = {n for code in _code_objects(func.__code__) for n in code.co_names}
+    return [func.__globals__[n] for n in sorted(names) if n in func.__globals__]
+
+
 def _helpers(func: Callable) -> list[types.FunctionType]:
     """The functions of func's own module that it calls, directly or through one another (int_sentences
     hands its work to pymodels._analyse), in name order; func itself left out."""
     found, queue = {func}, [func]
     while queue:
-        current = queue.pop()
-        for name in {n for code in _code_objects(current.__code__) for n in code.co_names}:
-            value = current.__globals__.get(name)
-            if (isinstance(value, types.FunctionType) and value.__module__ == func.__module__
-                    and value not in found):
+        for value in _referenced(queue.pop()):
+            if isinstance(value, types.FunctionType) and value.__module__ == func.__module__ and value not in found:
                 found.add(value)
                 queue.append(value)
     return sorted(found - {func}, key=lambda f: f.__qualname__)
@@ -405,8 +408,7 @@ def python_code_modules(func: Callable) -> list[str]:
     through their imports."""
     start = set()
     for current in (func, *_helpers(func)):
-        for name in {n for code in _code_objects(current.__code__) for n in code.co_names}:
-            value = current.__globals__.get(name)
+        for value in _referenced(current):
             owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
             if isinstance(owner, str) and owner.startswith("newsetl."):
                 start.add(owner)

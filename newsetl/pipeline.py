@@ -79,9 +79,11 @@ def graph_for(settings: Settings) -> Graph:
     return load_graph(settings.sql_dir, settings.reference_dir)
 
 
-def start_run(settings: Settings, run_id: str, flow_run_id: str | None = None) -> str | None:
-    """Open the run in audit.pipeline_runs; what prepare_work_file tells, when it set a torn work file aside."""
+def start_run(settings: Settings, run_id: str, say: Callable[[str], None], flow_run_id: str | None = None) -> None:
+    """Open the run in audit.pipeline_runs; `say` tells the user when prepare_work_file set a torn work file aside."""
     told = warehouse.prepare_work_file(settings.db, settings.work_db)
+    if told:
+        say(told)
     with warehouse.connect(settings.work_db) as con:
         warehouse.ensure_schema(con)
         # The writer lock is held, so any run still 'running' was killed: say so instead of leaving it open.
@@ -91,7 +93,6 @@ def start_run(settings: Settings, run_id: str, flow_run_id: str | None = None) -
         con.execute(
             "insert into audit.pipeline_runs (run_id, started_at, status, flow_run_id, sources) values (?, ?, ?, ?, ?)",
             [run_id, datetime.now(), "running", flow_run_id, json.dumps([str(s) for s in settings.sources])])
-    return told
 
 
 def ingest_step(settings: Settings, run_id: str, progress: Callable[..., None] | None = None) -> dict:
@@ -502,9 +503,7 @@ def run_models(settings: Settings, *, on_progress=None) -> RunSummary:
     settings = settings.with_(sources=())
     graph = graph_for(settings)
     names = graph.select(settings.select) if settings.select else graph.order
-    told = start_run(settings, run_id)
-    if told:
-        say(told)
+    start_run(settings, run_id, say)
     say(f"run {run_id}: building {len(names)} of {len(graph.order)} models")
 
     def progress(result: BuildResult) -> None:
