@@ -6,6 +6,7 @@ Exit codes: 0 success (warnings allowed), 1 a blocking check failed (marts not p
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import json
 import logging
@@ -960,6 +961,8 @@ def entities_promote(
 
 
 def main() -> None:
+    # `kill -USR1 <pid>` prints where every thread of a running newsetl is, for a run or a stop that seems stuck
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         app()
         code = 0

@@ -132,7 +132,7 @@ def test_serve_stops_in_order_when_only_its_own_process_is_signalled(tmp_path):
             _wait_for(log, proc, r"Prefect API (http://\S+/api)")
             api = re.search(r"Prefect API (http://\S+/api)", log.read_text()).group(1)
             os.kill(proc.pid, sig)
-            proc.wait(60)
+            _wait_for_exit(proc, log, 60)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -189,10 +189,21 @@ def test_watch_runs_when_a_file_lands_and_only_then(tmp_path):
         _stop_cleanly(proc, log, signal.SIGINT)
 
 
+def _wait_for_exit(proc: subprocess.Popen, log: Path, seconds: float) -> None:
+    """Wait for the process to exit; one still there after `seconds` is asked where it is stuck (SIGUSR1:
+    every thread's stack, to its log), and the failure shows that log."""
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(3)
+        raise AssertionError(f"still running {seconds:.0f} s after the stop:\n" + log.read_text(errors="replace")) from None
+
+
 def _stop_cleanly(proc: subprocess.Popen, log: Path, sig: int) -> None:
     """Send `sig` to the watch and all its processes: it must end in order, exit 0, without a traceback."""
     os.killpg(proc.pid, sig)
-    proc.wait(60)
+    _wait_for_exit(proc, log, 60)
     text = log.read_text(errors="replace")
     assert proc.returncode == 0, text
     assert text.rstrip().endswith("stopped") and "Traceback" not in text
@@ -205,6 +216,10 @@ def test_watch_stopped_by_a_service_manager_ends_like_ctrl_c(tmp_path):
     proc = _start("watch", "--db", str(db), "--every", "0.5", log=log)
     try:
         _wait_for(log, proc, r"run \S+: success, 5 new articles")
+        # an operator's look at where a resident process is: every thread's stack, and it goes on
+        os.kill(proc.pid, signal.SIGUSR1)
+        _wait_for(log, proc, r"Current thread 0x[0-9a-f]+ \(most recent call first\):\n(.|\n)*newsetl/cli\.py", 30)
+        assert proc.poll() is None
     finally:
         _stop_cleanly(proc, log, signal.SIGTERM)
     assert query(db, "select count(*) from marts.dim_article") == [(5,)]
