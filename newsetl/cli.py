@@ -669,7 +669,8 @@ def _serving_runner(stop: _StopRequests, name: str):
     its loops, pause its schedule. Prefect's SIGTERM handler called that coroutine without awaiting it
     (three lines of RuntimeWarning in serve's log at every service stop) and exited with a run still going;
     and a SIGINT to serve's process alone (`kill -INT`) only cancelled a task of asyncio's, and serve went on.
-    A second signal, or one before the runner has started, stops serve at once (KeyboardInterrupt)."""
+    A signal while the runner sets itself up stops it once it has; a second signal, or one before the runner
+    began setting up, stops serve at once (KeyboardInterrupt)."""
     import asyncio
 
     from prefect.runner import Runner
@@ -687,13 +688,21 @@ def _serving_runner(stop: _StopRequests, name: str):
                 self.loop = None
 
         def handle_sigterm(self, signum, frame) -> None:
-            if self.loop is not None and self.started and stop.note():  # the first signal: stop in order
+            if self.loop is not None and stop.note():  # the first signal: stop in order
                 self.loop.call_soon_threadsafe(self.begin_stopping)
             else:
                 stop.request(signum, frame)  # raises KeyboardInterrupt
 
         def begin_stopping(self) -> None:
-            self.stop_task = asyncio.ensure_future(self.astop())
+            self.stop_task = asyncio.ensure_future(self.stop_once_started())
+
+        async def stop_once_started(self) -> None:
+            # A signal while the runner still sets itself up waits for that: a KeyboardInterrupt raised there
+            # would leave the services it had started (its client, event emitter, cancellation observer)
+            # unclosed, as tasks for asyncio to cancel at exit. Should the set-up fail, asyncio cancels this.
+            while not self.started:
+                await asyncio.sleep(0.05)
+            await self.astop()
 
     return ServingRunner(name=name)
 
