@@ -262,7 +262,7 @@ def _print_summary(summary, settings: Settings) -> None:
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the published warehouse (read-only).")],
     db: DbOption = None,
-    format: Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")] = "table",
+    format: Annotated[str, typer.Option("--format", help="table (rows as records when too wide for the terminal), records, csv, json or parquet.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead of the terminal.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in table format.")] = 50,
 ) -> None:
@@ -273,9 +273,11 @@ def query(
         newsetl query "select event_type, count(*) from marts.fct_event group by 1"
 
         newsetl query "select * from marts.dim_entity" --format csv --output entities.csv
+
+        newsetl query "select * from marts.fct_event limit 3" --format records
     """
-    if format not in ("table", "csv", "json", "parquet"):
-        _fail(f"--format {format}: use table, csv, json or parquet")
+    if format not in ("table", "records", "csv", "json", "parquet"):
+        _fail(f"--format {format}: use table, records, csv, json or parquet")
     if format == "parquet" and not output:
         _fail("--format parquet needs --output FILE")
     import duckdb
@@ -291,16 +293,15 @@ def query(
         if "read-only" in message.lower():
             _fail(f"refused: newsetl query is read-only ({message})")
         _fail(message)
-    if format == "table":
-        table = Table(*frame.columns, show_lines=False)
-        for row in frame.head(limit).iter_rows():
-            table.add_row(*("" if v is None else str(v) for v in row))
-        if output:
-            Console(file=output.open("w", encoding="utf-8"), width=200).print(table)
-        else:
-            out.print(table)
-            if frame.height > limit:
-                err.print(f"({frame.height} rows, {limit} shown; --limit N or --format csv for all)")
+    if format in ("table", "records"):
+        console = Console(file=output.open("w", encoding="utf-8"), width=200) if output else out
+        shown = frame.head(limit)
+        table = _result_table(shown)
+        if format == "records" or _too_wide(console, table):
+            table = _result_records(shown)
+        console.print(table)
+        if not output and frame.height > limit:
+            err.print(f"({frame.height} rows, {limit} shown; --limit N or --format csv for all)")
         return
     if format == "parquet":
         frame.write_parquet(output)
@@ -310,6 +311,33 @@ def query(
     else:
         lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in frame.iter_rows(named=True))
         output.write_text(lines, encoding="utf-8") if output else sys.stdout.write(lines)
+
+
+def _result_table(frame) -> Table:
+    table = Table(*frame.columns, show_lines=False)
+    for row in frame.iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
+
+
+def _too_wide(console: Console, table: Table) -> bool:
+    """Whether the table, at its natural width, overflows the console: squeezed, a wide result (a mart's
+    eighteen columns at 80 characters) showed little more than one character and an ellipsis per cell."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(10**6), table).maximum > console.width
+
+
+def _result_records(frame) -> Table:
+    """The rows one below the other, a line per column (psql's expanded display): every value whole."""
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for i, row in enumerate(frame.iter_rows(named=True), start=1):
+        table.add_row(f"-[ row {i} ]", "", end_section=False)
+        for name, value in row.items():
+            table.add_row(name, "" if value is None else str(value))
+    return table
 
 
 def _flat(frame):

@@ -78,13 +78,14 @@ def models_table(settings: Settings) -> Table:
     graph = graph_of(settings)
     known = facts(settings.db)
     table = Table(title=f"{len(graph.order)} models, in build order")
-    table.add_column("#", justify="right")
-    table.add_column("model", no_wrap=True)
+    # in a terminal too narrow for every column whole, long values wrap; none is squeezed to nothing
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("model", overflow="fold")
     table.add_column("kind")
     table.add_column("tags")
-    table.add_column("last built", no_wrap=True)
+    table.add_column("last built")
     table.add_column("last run")
-    table.add_column("rows", justify="right")
+    table.add_column("rows", justify="right", no_wrap=True)
     for i, name in enumerate(graph.order, start=1):
         model = graph.models[name]
         built = known.builds.get(name, Built())

@@ -36,6 +36,19 @@ def test_list_shows_models_in_build_order_with_kind_and_rows(settings):
     assert "python (incremental)" in lines["intermediate.int_sentences"]
 
 
+def test_list_in_a_narrow_terminal_squeezes_no_column_to_nothing(settings):
+    # at 80 columns, two unbreakable columns once took 71 of them: kind, tags, last run and rows showed empty
+    console = Console(record=True, width=80)
+    console.print(introspect.models_table(settings))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    header = next(line for line in text.splitlines() if "model" in line and "rows" in line)
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["#", "model", "kind", "tags", "last built",
+                                                                  "last run", "rows"]
+    first = next(line for line in text.splitlines() if line.startswith("│  1 │"))
+    assert re.search(r"│\s+5 │$", first) and "source" in first  # raw.articles: its kind and rows, whole
+
+
 def test_show_gives_file_config_columns_rows_and_sql(settings):
     text = introspect.show_model(settings, "dim_article")
     assert text.startswith("marts.dim_article  (table)")

@@ -162,6 +162,25 @@ def test_query_is_read_only(sample_run):
     assert ok.returncode == 0 and ok.stdout.splitlines() == ["n", "5"]
 
 
+def test_query_shows_a_result_too_wide_for_the_terminal_as_records_with_every_value_whole(sample_run):
+    db, _ = sample_run
+    wide = newsetl("query", "select * from marts.fct_event order by event_id limit 2", "--db", str(db),
+                   env={"COLUMNS": "80"})
+    assert wide.returncode == 0, wide.stderr
+    lines = wide.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines if ln.strip().startswith("-[")] == ["-[", "-["]
+    assert "-[ row 2 ]" in wide.stdout
+    first = query(db, "select event_id, summary from marts.fct_event order by event_id limit 1")[0]
+    assert any(ln.split() == ["event_id", first[0]] for ln in lines)
+    assert "".join(wide.stdout.split()).count("".join(first[1].split())) == 1  # the summary whole, wrapped
+    assert all(len(ln) <= 80 for ln in lines)
+    # a result that fits stays a table; records can be asked for
+    narrow = newsetl("query", "select count(*) as n from marts.fct_event", "--db", str(db), env={"COLUMNS": "80"})
+    assert "┃ n" in narrow.stdout and "-[ row" not in narrow.stdout
+    asked = newsetl("query", "select count(*) as n from marts.dim_article", "--db", str(db), "--format", "records")
+    assert asked.stdout.split() == ["-[", "row", "1", "]", "n", "5"]
+
+
 def test_query_writes_list_columns_to_csv_as_json(sample_run):
     db, _ = sample_run
     result = newsetl("query", "select name, aliases from marts.dim_entity where name = '미국'", "--db", str(db),
