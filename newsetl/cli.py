@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from newsetl.config import Settings
 
@@ -613,7 +614,13 @@ def status(db: DbOption = None,
     rows = con.execute("""select run_id, started_at, finished_at, status, articles_new, quarantined_new,
                                  checks_failed, published
                           from audit.pipeline_runs order by started_at desc limit ?""", [limit]).fetchall()
-    table = Table("run", "started", "seconds", "status", "new articles", "quarantined", "checks failed", "published")
+    # Eight columns in 80 characters: without vertical rules, each value shows whole (a run id to copy for
+    # `newsetl report --run`, a status), the date and time on two lines; only long headers are cut short.
+    right = {"justify": "right", "min_width": 3}
+    table = Table(Column("run", no_wrap=True), Column("started", min_width=10),
+                  Column("seconds", **right), Column("status", no_wrap=True), Column("new articles", **right),
+                  Column("quarantined", **right), Column("checks failed", **right), Column("published", min_width=3),
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     for rid, started, finished, st, new, quarantined, failed, published in rows:
         seconds = f"{(finished - started).total_seconds():.1f}" if finished else "-"
         table.add_row(rid, str(started)[:19], seconds, st, str(new), str(quarantined), str(failed), "yes" if published else "no")

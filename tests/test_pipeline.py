@@ -193,9 +193,14 @@ def test_query_writes_list_columns_to_csv_as_json(sample_run):
 
 def test_status_lists_the_runs(sample_run):
     db, _ = sample_run
-    result = newsetl("status", "--db", str(db))
+    result = newsetl("status", "--db", str(db), env={"COLUMNS": "80"})
     assert result.returncode == 0
-    assert "success" in result.stdout and "marts.dim_article: 5 rows" in result.stdout
+    assert "marts.dim_article: 5 rows" in result.stdout
+    # in 80 columns too, a run's id (to copy for `newsetl report --run`) and its status show whole
+    run_id, started = query(db, "select run_id, started_at from audit.pipeline_runs order by started_at desc limit 1")[0]
+    row = next(line for line in result.stdout.splitlines() if line.startswith(run_id))
+    assert row.split()[:4] == [run_id, str(started)[:10], row.split()[2], "success"]
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
 
 
 def test_missing_source_is_a_one_line_usage_error(tmp_path):
