@@ -335,7 +335,7 @@ def _result_records(frame) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for i, row in enumerate(frame.iter_rows(named=True), start=1):
-        table.add_row(f"-[ row {i} ]", "", end_section=False)
+        table.add_row(f"-[ row {i} ]", "")
         for name, value in row.items():
             table.add_row(name, "" if value is None else str(value))
     return table
