@@ -883,8 +883,9 @@ def _garbled_name_word(toks: list[Token], word: str) -> bool:
         return False
     if toks[-1].tag in ("JC", "JX") and toks[-1].form != "나":
         return False  # 장관은, 차관도: a real particle
-    return not any(t.tag in ("VV", "VA", "VX", "XSV", "XSA", "MAG", "MAJ", "MM", "ETM") or t.tag.startswith("JK")
-                   for t in toks)
+    # a predicate of any conjugation: kiwi marks an irregular one 'VV-I', 'VA-R' ('짓는다고' is 짓/VV-I + 는다고/EC)
+    return not any(t.tag.split("-")[0] in ("VV", "VA", "VX", "XSV", "XSA", "MAG", "MAJ", "MM", "ETM")
+                   or t.tag.startswith("JK") for t in toks)
 
 
 # nouns that stand before an affiliation and title without being a name ('당시 미국 상무장관', '한편 …'), beside

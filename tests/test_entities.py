@@ -213,6 +213,15 @@ def test_title_words_do_not_make_people_of_common_words(extractor, text):
     assert all(len(p) == 1 for p in people)  # at most the surnames of 김모씨, 이모씨
 
 
+@pytest.mark.parametrize(("text", "person"), [
+    ("현대차는 공장을 짓는다고 정의선 회장이 말했다.", "정의선"),  # 짓는다고: 짓/VV-I, an irregular verb
+    ("삼성전자는 미국에 공장을 짓는다고 이재용 회장이 밝혔다.", "이재용"),
+    ("정부는 기업을 돕는다고 박민준 차관이 밝혔다.", "박민준"),  # 돕/VV-I, before a name nobody listed
+])
+def test_a_conjugated_verb_before_a_name_and_title_is_no_part_of_the_name(extractor, text, person):
+    assert [m.text for m in mentions(extractor, text) if m.entity_type == "PERSON"] == [person]
+
+
 def test_listed_org_inside_a_longer_name_is_not_that_org(extractor):
     ms = mentions(extractor, "서울지방경찰청은 이날 수사 결과를 발표했다.")
     assert "org:kr_police" not in ids(ms)
