@@ -222,6 +222,16 @@ def test_a_conjugated_verb_before_a_name_and_title_is_no_part_of_the_name(extrac
     assert [m.text for m in mentions(extractor, text) if m.entity_type == "PERSON"] == [person]
 
 
+@pytest.mark.parametrize("text", [
+    "네덜란드 정부는 ASML의 심자외선 노광장비 수출을 제한한다고 밝혔다.",
+    "일본은 DUV 장비의 중국 수출을 통제하기로 했다.",
+    "ASML은 심자외선(DUV) 노광장비 일부 모델에 대해 수출 허가를 받아야 한다.",
+])
+def test_duv_lithography_beside_euv_is_a_technology_of_its_own(extractor, text):
+    # the older machines that the 2023 Dutch and Japanese controls added to the EUV ones
+    assert "tech:duv" in ids(mentions(extractor, text)) and "tech:euv" not in ids(mentions(extractor, text))
+
+
 def test_listed_org_inside_a_longer_name_is_not_that_org(extractor):
     ms = mentions(extractor, "서울지방경찰청은 이날 수사 결과를 발표했다.")
     assert "org:kr_police" not in ids(ms)
