@@ -18,7 +18,7 @@ from conftest import ROOT, newsetl, query
 
 from newsetl import warehouse
 from newsetl.cli import serving_name
-from newsetl.prefect_server import healthy
+from newsetl.prefect_server import healthy, prefect_api
 
 COUNTED = ("raw.articles", "marts.dim_article", "marts.fct_event", "marts.fct_entity_mention")
 
@@ -140,6 +140,47 @@ def test_serve_stops_in_order_when_only_its_own_process_is_signalled(tmp_path):
         assert proc.returncode == 0, text
         assert text.rstrip().endswith("stopped") and "Warning" not in text and "Traceback" not in text, text
         assert not healthy(api), "serve left its Prefect server running"
+
+
+# `newsetl serve` with a SIGTERM sent to itself as Prefect's runner starts its event emitter, one of the services
+# it sets up before it counts as started: the moment a service manager's stop may land on a serve just started.
+SIGNALLED_WHILE_SETTING_UP = """
+import os, signal, sys
+import newsetl.cli as cli
+
+serving_runner = cli._serving_runner
+
+def signalled_while_setting_up(stop, name):
+    from prefect.runner import runner  # imported here: only once serve has set its Prefect API address
+    setting_up = runner.EventEmitter.__aenter__
+
+    async def signal_first(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return await setting_up(self, *args, **kwargs)
+
+    runner.EventEmitter.__aenter__ = signal_first
+    return serving_runner(stop, name)
+
+cli._serving_runner = signalled_while_setting_up
+sys.argv = ["newsetl", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_serve_stopped_while_its_runner_sets_itself_up_still_pauses_its_schedule(tmp_path):
+    # Served on a team's Prefect server (PREFECT_API_URL), a stopped serve pauses its deployment's schedule, or
+    # the server goes on scheduling runs that nobody takes. A stop in the runner's set-up used to skip that.
+    launcher = tmp_path / "serve_signalled.py"
+    launcher.write_text(SIGNALLED_WHILE_SETTING_UP, encoding="utf-8")
+    db = tmp_path / "w" / "newsetl.duckdb"
+    with prefect_api(ui=False) as api:
+        env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"}
+        result = subprocess.run([sys.executable, str(launcher), "serve", "--cron", "0 0 1 1 *", "--db", str(db)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.rstrip().endswith("stopped") and "Traceback" not in result.stderr, result.stderr
+        with urllib.request.urlopen(f"{api}/deployments/name/pipeline/{serving_name(db)}", timeout=10) as response:
+            assert json.load(response)["paused"] is True
 
 
 def test_serve_refuses_a_bad_cron_before_starting_anything(tmp_path):
