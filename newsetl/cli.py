@@ -297,8 +297,8 @@ def query(
     if format in ("table", "records"):
         console = Console(file=output.open("w", encoding="utf-8"), width=200) if output else out
         shown = frame.head(limit)
-        table = _result_table(shown)
-        if format == "records" or _too_wide(console, table):
+        table = _result_table(shown) if format == "table" else None
+        if table is None or _too_wide(console, table):
             table = _result_records(shown)
         console.print(table)
         if not output and frame.height > limit:
