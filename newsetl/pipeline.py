@@ -160,19 +160,20 @@ def between_runs(settings: Settings) -> None:
 def analysis_started_early(settings: Settings, wanted: bool = True) -> Iterator[int | None]:
     """`newsetl run`, around its flow: when a few source files are new or changed (or a first run has a few),
     one analysis worker starts now and loads its analyzer (~4 s of CPU) beside the Prefect server's boot and
-    this process's imports, not after the ingest, when the run would wait for it. The ingest then tells
-    whether the run needs it: start_local_analysis adopts it, or drop_early_analysis stops it (the files held
-    nothing new). Unused when the block ends (a failed start), it stops then. Gives the number of files to
+    this process's imports, not after the ingest, when the run would wait for it; loaded, it reads those files
+    and analyses their texts ahead (LocalWorkers.prefetch). The ingest then tells whether the run needs it:
+    start_local_analysis adopts it, or drop_early_analysis stops it (the files held nothing new). Unused when the block ends (a failed start), it stops then. Gives the number of files to
     read, when it looked."""
     global _early
-    files = None
+    paths = None
     if wanted and _early is None and _local_workers is None and not _resident and not settings.full_refresh:
         held = settings.work_db if settings.work_db.exists() else settings.db
-        files = files_to_read(list(settings.sources), held)
-        if files and files <= TEXTS_PER_WORKER:
+        paths = files_to_read(list(settings.sources), held)
+        if paths and len(paths) <= TEXTS_PER_WORKER:
             _early = LocalWorkers(1, str(settings.reference_dir))
+            _early.prefetch(paths, settings, limit=TEXTS_PER_WORKER)
     try:
-        yield files
+        yield None if paths is None else len(paths)
     finally:
         drop_early_analysis()
 
@@ -227,6 +228,7 @@ def map_on_local_workers(settings: Settings) -> Callable[[Callable, list], list]
             # for it cost ~4 s of CPU per worker
             return []
         start_local_analysis(settings)
+        _local_workers.stop_prefetch()  # what it analysed ahead serves these batches; the rest is in them
         return _local_workers.map(fn, batches)
 
     return map_batches

@@ -136,8 +136,9 @@ def test_a_file_changed_back_is_a_new_version_and_reading_it_again_adds_nothing(
     assert rows[0][1] == rows[2][1] and rows[0][0] != rows[2][0]  # same bytes, another version: another id
 
 
-def test_files_to_read_counts_the_files_the_next_ingest_reads_without_reading_them(tmp_path, monkeypatch):
-    # what `newsetl run` looks at before its flow starts, to load an analyzer early for a few new files
+def test_files_to_read_names_the_files_the_next_ingest_reads_without_reading_them(tmp_path, monkeypatch):
+    # what `newsetl run` looks at before its flow starts, to load an analyzer early for a few new files and
+    # analyse their texts ahead
     import os
 
     landing = tmp_path / "landing"
@@ -146,22 +147,27 @@ def test_files_to_read_counts_the_files_the_next_ingest_reads_without_reading_th
     first.write_text("제목\n\n한국과 미국이 반도체 협력을 강화했다.", encoding="utf-8")
     (landing / "b.txt").write_text("제목\n\n일본이 수출 규제를 발표했다.", encoding="utf-8")
     db = tmp_path / "w.duckdb"
-    assert files_to_read([landing], db) == 2  # no warehouse yet: every file
+    assert _names(files_to_read([landing], db)) == {"a.txt", "b.txt"}  # no warehouse yet: every file
     _run(tmp_path, landing)
-    assert files_to_read([landing], db) == 0
+    assert files_to_read([landing], db) == []
 
     os.utime(first, ns=(0, first.stat().st_mtime_ns + 10**9))  # rewritten
     (landing / "new").mkdir()
     (landing / "new" / "c.txt").write_text("제목\n\n중국이 희토류 수출을 통제했다.", encoding="utf-8")
     (landing / ".partial.txt").write_text("쓰는 중", encoding="utf-8")  # hidden: never read
-    assert files_to_read([landing], db) == 2
+    assert _names(files_to_read([landing], db)) == {"a.txt", "c.txt"}
     # a relative source names the same files as the absolute paths ingest records
     monkeypatch.chdir(tmp_path)
-    assert files_to_read([Path("landing")], db) == 2
+    assert files_to_read([Path("landing")], db) == files_to_read([landing], db)
+    assert all(Path(p).is_absolute() for p in files_to_read([Path("landing")], db))
     stats, _, _ = _run(tmp_path, landing, "r2")
     assert stats.files_read == 2
-    assert files_to_read([landing], db) == 0
+    assert files_to_read([landing], db) == []
     assert files_to_read([tmp_path / "gone"], db) is None  # ingest itself names a missing source
+
+
+def _names(paths: list[str] | None) -> set[str]:
+    return {Path(p).name for p in paths}
 
 
 def test_the_sources_state_changes_exactly_when_ingest_would_read_something(tmp_path):

@@ -310,6 +310,50 @@ def _worker_pid(_batch) -> int:
     return os.getpid()
 
 
+def _prefetched_here(_batch) -> list[str]:
+    from newsetl import analysis
+
+    return sorted(analysis._prefetched)
+
+
+def test_a_worker_analyses_the_new_files_ahead_and_serves_the_runs_batches_from_that(sample_run):
+    # `newsetl run` with a few new files: the worker reads and cleans them as the ingest and the cleaning
+    # model do, and analyses their texts while the flow starts; the batches the run then sends take those rows
+    from functools import partial
+
+    from newsetl import analysis, warehouse
+
+    db, _ = sample_run
+    settings = Settings()
+    with warehouse.connect(db, read_only=True) as con:
+        texts = con.execute("select distinct text_sha, analysed_text from intermediate.int_articles__cleaned "
+                            "order by text_sha").fetchall()
+    paths = sorted(str(p) for p in settings.sources[0].iterdir())
+    reference_dir = str(settings.reference_dir)
+    analyse = partial(analysis.analyse_frames, reference_dir=reference_dir)
+    workers = analysis.LocalWorkers(1, reference_dir)
+    try:
+        workers.prefetch(paths, settings, limit=100)
+        # the pool's one worker runs what comes after the prefetch once it has ended
+        assert workers.map(_prefetched_here, [None]) == [[sha for sha, _ in texts]]  # the warehouse's very texts
+        workers.stop_prefetch()
+        remote = workers.map(analyse, [texts[:2], texts[2:]])
+        assert workers.map(_prefetched_here, [None]) == [[]]  # each served once, then let go
+
+        workers.prefetch(paths, settings, limit=2)
+        assert len(workers.map(_prefetched_here, [None])[0]) == 2
+        workers.prefetch(paths, settings, limit=100)
+        workers.stop_prefetch()  # asked before it began: it analyses nothing
+        assert workers.map(_prefetched_here, [None]) == [[]]
+    finally:
+        workers.close()
+    here = [analyse(texts[:2]), analyse(texts[2:])]
+    for got, expected in zip(remote, here, strict=True):  # the same rows, in another order
+        for frame, same in zip(got, expected, strict=True):
+            assert frame.sort(frame.columns).equals(same.sort(same.columns))
+    assert sum(len(s) for s, _ in remote) > 20  # five articles' sentences
+
+
 def test_a_resident_process_keeps_one_loaded_analyzer_between_runs_until_it_cannot_serve(tmp_path):
     # `newsetl watch`: the worker of a run with a few new articles is the one loaded before it
     import os
@@ -392,6 +436,7 @@ def test_a_run_with_a_few_new_files_loads_its_analyzer_before_its_flow_starts(tm
         with steps.analysis_started_early(settings):
             early = steps._early
             assert early is not None
+            assert len(early.map(_prefetched_here, [None])[0]) == 1  # the new file's text, analysed ahead
             early_pids = set(early._pool._processes)
             steps.start_local_analysis(settings, texts=1)
             assert steps._local_workers is early and not steps.analysing_early()
