@@ -162,8 +162,8 @@ def analysis_started_early(settings: Settings, wanted: bool = True) -> Iterator[
     one analysis worker starts now and loads its analyzer (~4 s of CPU) beside the Prefect server's boot and
     this process's imports, not after the ingest, when the run would wait for it; loaded, it reads those files
     and analyses their texts ahead (LocalWorkers.prefetch). The ingest then tells whether the run needs it:
-    start_local_analysis adopts it, or drop_early_analysis stops it (the files held nothing new). Unused when the block ends (a failed start), it stops then. Gives the number of files to
-    read, when it looked."""
+    start_local_analysis adopts it, or drop_early_analysis stops it (the files held nothing new). Unused when
+    the block ends (a failed start), it stops then. Gives the number of files to read, when it looked."""
     global _early
     paths = None
     if wanted and _early is None and _local_workers is None and not _resident and not settings.full_refresh:
