@@ -7,7 +7,6 @@ process, in a worker process or on a Dask worker.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import select
@@ -17,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from datetime import date
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -293,11 +292,12 @@ def prefetch(paths: list[str], settings, reference_dir: str, limit: int) -> int:
     analyse the texts into _prefetched until the run asks (the stop event) or `limit` texts; the number
     analysed. What the ingest sets aside (quarantine) is skipped; a record that fails here is the ingest's
     to report."""
-    from newsetl.ingest import read_records  # DuckDB comes with it: only a prefetching worker needs it
+    # DuckDB comes with the ingest: only a prefetching worker needs it
+    from newsetl.ingest import article_row, read_records
 
     _prefetched.clear()
     publishers = Publishers.from_csv(Path(reference_dir) / "publishers.csv")
-    today = date.today()
+    now = datetime.now()
     texts: dict[str, str] = {}
 
     def stopped() -> bool:
@@ -317,12 +317,10 @@ def prefetch(paths: list[str], settings, reference_dir: str, limit: int) -> int:
     for path in paths:
         if stopped():
             break
-        records, _ = read_records(Path(path), settings, today)
+        records, _ = read_records(Path(path), settings, now.date())
         for record in records:
-            row = {"article_id": "", "source_path": path, "title": record.title, "body": record.body,
-                   "metadata": json.dumps(record.metadata, ensure_ascii=False, default=str)}
             try:
-                cleaned = clean.clean_article(row, publishers)
+                cleaned = clean.clean_article(article_row(path, record, now, ""), publishers)
             except Exception:  # noqa: BLE001 - the ingest reports what cannot be cleaned
                 continue
             if cleaned["text_sha"] not in _prefetched:

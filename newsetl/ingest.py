@@ -145,6 +145,19 @@ def article_id(path: str, record: int | None, content_sha: str, version: int | N
     return hashlib.sha256(f"{path}\x1f{record}\x1f{content_sha}{salt}".encode()).hexdigest()[:20]
 
 
+def article_row(where: str, rec: Record, now: datetime, run_id: str) -> dict:
+    """The raw.articles row of a record read from the file at `where` (ARTICLE_COLUMNS); its version is
+    resolved when written (_Writer._resolve_versions)."""
+    sha = rec.sha256
+    return {
+        "article_id": article_id(where, rec.source_record, sha), "source_path": where,
+        "source_record": rec.source_record, "content_sha256": sha, "format": rec.format,
+        "encoding": rec.encoding, "raw_text": rec.raw_text, "title": rec.title, "body": rec.body,
+        "metadata": json.dumps(rec.metadata, ensure_ascii=False, default=str),
+        "ingested_at": now, "run_id": run_id,
+    }
+
+
 def _where(record: Record) -> str:
     """How the readers name a record inside its file, for details of problems found after reading."""
     index = record.source_record
@@ -313,15 +326,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
             continue
         stats.files_read += 1
         records, rejected = read_records(path, settings, now.date())
-        for rec in records:
-            sha = rec.sha256
-            writer.articles.append({
-                "article_id": article_id(where, rec.source_record, sha), "source_path": where,
-                "source_record": rec.source_record, "content_sha256": sha, "format": rec.format,
-                "encoding": rec.encoding, "raw_text": rec.raw_text, "title": rec.title, "body": rec.body,
-                "metadata": json.dumps(rec.metadata, ensure_ascii=False, default=str),
-                "ingested_at": now, "run_id": run_id,
-            })
+        writer.articles.extend(article_row(where, rec, now, run_id) for rec in records)
         stats.records_read += len(records) + len(rejected)
         for rej in rejected:
             stats.reasons[rej.reason] = stats.reasons.get(rej.reason, 0) + 1
