@@ -150,6 +150,11 @@ def pipeline(
 
 
 def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distributed: bool = False) -> RunSummary:
+    with steps.holding_work_db(settings):  # released after an ingest that found many new articles
+        return _run(settings, flow_run_id, distributed)
+
+
+def _run(settings: Settings, flow_run_id: str | None, distributed: bool) -> RunSummary:
     run_id = steps.new_run_id()
     summary = RunSummary(run_id=run_id)
     clock = steps.Stopwatch()
@@ -162,6 +167,8 @@ def run_pipeline(settings: Settings, *, flow_run_id: str | None = None, distribu
     summary.files_seen = stats["files_seen"]
     _say(f"ingest: {stats['files_seen']} files ({stats['files_unchanged']} unchanged), "
          f"{stats['articles_new']} new articles, {stats['quarantined_new']} quarantined")
+    if stats["articles_new"] > settings.stream_articles:
+        steps.release_work_db()  # each step opens the file again, and DuckDB's cache goes with each
     names = graph.select(settings.select) if settings.select else graph.order
     # A few new articles: the workers load their analyzers (~4 s) while the articles are cleaned. For many,
     # those seconds count for little, and idle workers would hold ~0.5 GB each through the cleaning.

@@ -464,6 +464,40 @@ def test_a_run_with_a_few_new_files_loads_its_analyzer_before_its_flow_starts(tm
     assert steps._early is None and steps._local_workers is None
 
 
+def test_the_steps_of_a_small_run_share_one_open_work_file_and_publish_all_they_wrote(tmp_path, monkeypatch):
+    # opening the work file and closing it (a checkpoint) cost ~1 s of a run with 84 new files at 10k articles
+    from newsetl import pipeline as steps
+    from newsetl import warehouse
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.txt").write_text("제목\n\n한국과 미국이 반도체 협력을 강화했다.", encoding="utf-8")
+    settings = Settings().with_(db=tmp_path / "w.duckdb", sources=(landing,))
+    opened: list[Path] = []
+    real = warehouse.connect
+    monkeypatch.setattr(warehouse, "connect", lambda path, **kw: opened.append(Path(path)) or real(path, **kw))
+    with steps.holding_work_db(settings):
+        steps.start_run(settings, "r1", print)
+        assert steps.ingest_step(settings, "r1")["articles_new"] == 1
+        with steps.work_connection(settings) as one, steps.work_connection(settings) as other:
+            one.execute("begin transaction")
+            one.execute("create table main.scratch as select 1 as x")
+            # each step's transaction stays its own: what it has not committed, no other step sees
+            assert not warehouse.table_exists(other, "main.scratch")
+            one.execute("rollback")
+        assert opened.count(settings.work_db) == 1
+        steps.publish_step(settings)  # closes the file before copying it
+        with steps.work_connection(settings, read_only=True) as con:  # and later steps open it again
+            assert warehouse.scalar(con, "select count(*) from raw.articles") == 1
+        assert opened.count(settings.work_db) == 2
+    assert query(settings.db, "select status from audit.pipeline_runs") == [("running",)]
+    assert query(settings.db, "select count(*) from raw.articles") == [(1,)]
+    assert not settings.work_db.with_name(settings.work_db.name + ".wal").exists()
+    with steps.work_connection(settings) as con:  # outside the block: a connection of its own, as before
+        con.execute("select 1")
+    assert opened.count(settings.work_db) == 3
+
+
 def test_an_analysis_with_no_new_text_starts_no_worker():
     # a run whose files were only removed, or whose new articles are all duplicates, rebuilds the analysis
     # with nothing in it: two workers loading analyzers for that cost ~8 s of CPU
