@@ -91,8 +91,11 @@ def holding_work_db(settings: Settings) -> Iterator[None]:
     cursor of the one connection instead: a connection of its own to the same database, so its
     transactions and registered frames stay its own. It opens at the first step's use, after
     start_run has made the work file; release_work_db ends it early (before a publish copies the file,
-    or after an ingest that found many new articles). DuckDB's cache then lasts for the block: at most
-    its memory limit, kept only while the run stays small.
+    or after an ingest that found many new articles). DuckDB's cache then lasts for the block.
+
+    Only a work file smaller than DuckDB's memory limit is held (a 10k-article warehouse: 0.3 GB). A
+    larger one's steps read more than the cache keeps, and held, the cache only added to the run: at
+    100k articles (2.9 GB), 607 new files took 89.9 s against 80.4 s and 1.73 GB against 1.50 GB.
     """
     _held.clear()
     _held[settings.work_db] = None
@@ -113,7 +116,10 @@ def release_work_db() -> None:
 
 @contextmanager
 def work_connection(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the work file: a cursor of the held one (holding_work_db), or one of its own."""
+    """A connection to the work file: a cursor of the held one (holding_work_db), or one of its own
+    (`read_only` applies to that one: the held one writes)."""
+    if settings.work_db in _held and _held[settings.work_db] is None and not warehouse.fits_in_cache(settings.work_db):
+        release_work_db()  # too large to hold (see holding_work_db): each step opens it
     if settings.work_db not in _held:
         with warehouse.connect(settings.work_db, read_only=read_only) as con:
             yield con

@@ -138,6 +138,12 @@ def _memory() -> str:
     return os.environ.get("NEWSETL_DUCKDB_MEMORY", "512MB")
 
 
+def fits_in_cache(path: Path) -> bool:
+    """Whether the whole file (none yet counts as empty) is smaller than DuckDB's memory limit
+    (NEWSETL_DUCKDB_MEMORY)."""
+    return not path.exists() or path.stat().st_size <= size_bytes(_memory())
+
+
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 

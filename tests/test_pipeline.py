@@ -497,6 +497,18 @@ def test_the_steps_of_a_small_run_share_one_open_work_file_and_publish_all_they_
         con.execute("select 1")
     assert opened.count(settings.work_db) == 3
 
+    # a work file larger than DuckDB's memory limit is not held: the cache would only add to the run
+    assert warehouse.fits_in_cache(settings.work_db) and warehouse.fits_in_cache(tmp_path / "none.duckdb")
+    monkeypatch.setenv("NEWSETL_DUCKDB_MEMORY", "1KB")
+    assert not warehouse.fits_in_cache(settings.work_db)
+    monkeypatch.delenv("NEWSETL_DUCKDB_MEMORY")  # DuckDB cannot work in 1 KB: the file stands for a large one
+    monkeypatch.setattr(warehouse, "fits_in_cache", lambda path: False)
+    with steps.holding_work_db(settings):
+        for _ in range(2):
+            with steps.work_connection(settings) as con:
+                con.execute("select 1")
+    assert opened.count(settings.work_db) == 5
+
 
 def test_an_analysis_with_no_new_text_starts_no_worker():
     # a run whose files were only removed, or whose new articles are all duplicates, rebuilds the analysis
