@@ -118,14 +118,15 @@ def release_work_db() -> None:
 def work_connection(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the work file: a cursor of the held one (holding_work_db), or one of its own
     (`read_only` applies to that one: the held one writes)."""
-    if settings.work_db in _held and _held[settings.work_db] is None and not warehouse.fits_in_cache(settings.work_db):
-        release_work_db()  # too large to hold (see holding_work_db): each step opens it
+    if settings.work_db in _held and _held[settings.work_db] is None:  # the block's first step
+        if warehouse.fits_in_cache(settings.work_db):
+            _held[settings.work_db] = warehouse.connect(settings.work_db)
+        else:
+            release_work_db()  # too large to hold (see holding_work_db): each step opens it
     if settings.work_db not in _held:
         with warehouse.connect(settings.work_db, read_only=read_only) as con:
             yield con
         return
-    if _held[settings.work_db] is None:
-        _held[settings.work_db] = warehouse.connect(settings.work_db)
     cursor = _held[settings.work_db].cursor()
     try:
         yield cursor
