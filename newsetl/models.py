@@ -548,12 +548,32 @@ def build_graph(models: Iterable[Model]) -> Graph:
                 raise ModelError(f"{where}: reads unknown table '{dep}'")
         sorter.add(node.name, *(owners[d] for d in node.depends_on))
     try:
-        order = list(sorter.static_order())
+        order = _order(sorter, nodes)
     except CycleError as err:
         cycle = err.args[1]
         where = ", ".join(dict.fromkeys(nodes[n].origin for n in cycle))
         raise ModelError(f"{where}: dependency cycle {' -> '.join(cycle)}") from None
     return Graph(models=nodes, owners=owners, order=order)
+
+
+def _order(sorter: TopologicalSorter, nodes: dict[str, Model]) -> list[str]:
+    """The nodes in DAG order, each Python model as late as the nodes that need it allow (then as defined).
+
+    The analysis workers analyse the new texts ahead until int_sentences asks for them (see
+    analysis.LocalWorkers.prefetch): the SQL models that do not read the analysis are built meanwhile,
+    not after it (dim_article: ~0.3 s of a run with 84 new articles, while it waited ~2 s for the workers).
+    """
+    sorter.prepare()
+    defined = {name: i for i, name in enumerate(nodes)}
+    ready: list[str] = []
+    order: list[str] = []
+    while sorter.is_active():
+        ready.extend(sorter.get_ready())
+        node = min(ready, key=lambda n: (nodes[n].kind == "python", defined[n]))
+        ready.remove(node)
+        order.append(node)
+        sorter.done(node)
+    return order
 
 
 _LOADED: dict[tuple, Graph] = {}

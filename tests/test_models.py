@@ -247,3 +247,15 @@ def test_the_project_graph_loads_and_every_sql_model_documents_itself():
     assert graph.models["intermediate.int_sentences"].incremental
     assert graph.resolve("int_entity_mentions") == "intermediate.int_sentences"
     assert graph.parents("marts.fct_event") == ["intermediate.int_events"]
+
+
+def test_a_python_model_is_built_after_the_sql_models_ready_beside_it():
+    # The analysis workers analyse ahead until int_sentences asks for their texts: the marts that do not read
+    # the analysis are built while they do, not after it
+    graph = load_graph(ROOT / "sql", ROOT / "seeds" / "reference")
+    order = graph.order
+    assert order.index("marts.dim_article") < order.index("intermediate.int_sentences")
+    assert order.index("checks.duplicate_without_original") < order.index("intermediate.int_sentences")
+    for name in order:  # and every model still comes after what it reads
+        for parent in graph.parents(name):
+            assert order.index(parent) < order.index(name), (parent, name)
