@@ -9,6 +9,7 @@ and a critical check expects none.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -27,6 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from newsetl.collector import loading_libraries
 from newsetl.warehouse import scalar, table_exists
 
 SEVERITY = {"critical": "error", "warning": "warn"}  # GX severity -> audit.validation_results.severity
@@ -181,15 +183,11 @@ def _gx():
         for name in _DEFERRED_BY_GX:
             if name not in sys.modules:
                 sys.modules[name] = _Deferred(name)
-    import great_expectations as gx
-
-    if first:
-        # GX's ~200k objects live as long as the process, as the libraries set aside at start-up do (see the
-        # CLI's run): every full collection of the run walked them (~0.15 s each, several a run: see
-        # pipeline.give_back_memory)
-        from newsetl.pipeline import set_aside_loaded_objects
-
-        set_aside_loaded_objects()
+    # GX's ~200k objects live as long as the process: loaded with the collector paused and then set aside, as
+    # the libraries of the CLI's start-up are (see collector), not walked by every full collection of the run
+    # (~0.15 s each, several a run: see pipeline.give_back_memory)
+    with loading_libraries() if first else contextlib.nullcontext():
+        import great_expectations as gx
     # GX logs a temporary docs directory at INFO and draws tqdm bars; neither belongs in a run's output.
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -107,18 +107,21 @@ def run(
         # The Prefect server boots on the other core while the project loads (~4 s each); the run waits for it,
         # so it starts before this process imports anything more (DuckDB and the checks: ~0.13 s).
         with booting_prefect_api(ui=False, wait_for_stop=False) as server_ready:
-            from newsetl import checks, warehouse
+            from newsetl.collector import loading_libraries
 
-            _check_project(settings)
-            from newsetl import pipeline as steps
+            # The ~370k objects of the libraries imported here live as long as the process: loaded with the
+            # garbage collector paused, then set aside, they no longer make every full collection of the run
+            # walk them (~0.23 s each).
+            with loading_libraries():
+                from newsetl import checks, warehouse
+
+                _check_project(settings)
+                from newsetl import pipeline as steps
 
             # a few new files: their analyzer loads during the boot too
             with steps.analysis_started_early(settings, task_runner == "local") as files:
-                import flows.pipeline  # noqa: F401 - Prefect's import (~1.5 s) also overlaps the server's boot
-
-                # The ~370k objects of the libraries just imported live as long as the process: set aside, they
-                # no longer make every full garbage collection of the run walk them (~0.23 s each).
-                steps.set_aside_loaded_objects()
+                with loading_libraries():
+                    import flows.pipeline  # noqa: F401 - Prefect's import (~1.5 s) also overlaps the server's boot
                 if not answering() and not steps.many_to_analyse(files):
                     if steps.analysing_early():
                         # Its worker reads and analyses the new texts as soon as it has loaded (prefetch), so the
@@ -808,9 +811,10 @@ def watch(
     settings.db.parent.mkdir(parents=True, exist_ok=True)
     try:
         with prefect_api(settings.db.parent / "prefect-server.log") as api:
-            import flows.pipeline  # noqa: F401
+            from newsetl.collector import loading_libraries
 
-            steps.set_aside_loaded_objects()  # see run: the libraries' objects live as long as the process
+            with loading_libraries():  # see run: the libraries' objects live as long as the process
+                import flows.pipeline  # noqa: F401
             steps.keep_analysis_warm(settings)
             checks.preload()
             err.print(f"watching {', '.join(map(str, settings.sources))} every {every:g} s -> {settings.db} "

@@ -446,27 +446,6 @@ def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publi
     return summary
 
 
-def set_aside_loaded_objects() -> None:
-    """Freeze the garbage collector's view of every object alive now (gc.freeze): the libraries' objects live as
-    long as the process, and set aside they no longer make each full collection walk them (~0.2 s each).
-
-    They are handed back at exit. Frozen, duckdb's objects were never collected during a normal interpreter
-    exit, and nanobind then printed tens of 'leaked instance' lines: into serve's log at the end of every
-    scheduled run, which Prefect runs in a process of its own (the CLI itself leaves through os._exit)."""
-    import gc
-
-    gc.freeze()
-    _unfreeze_at_exit()
-
-
-@functools.cache
-def _unfreeze_at_exit() -> None:
-    import atexit
-    import gc
-
-    atexit.register(gc.unfreeze)
-
-
 def give_back_memory() -> None:
     """Collect garbage and hand the C heap's free pages back to the system (glibc's malloc_trim): what a
     large stage freed stays resident otherwise, and the next stage's peak sits on top of it."""

@@ -578,7 +578,7 @@ def test_objects_set_aside_from_the_collector_are_handed_back_at_a_normal_exit(t
 
     script = (
         "import gc, duckdb\n"
-        "from newsetl.pipeline import set_aside_loaded_objects\n"
+        "from newsetl.collector import set_aside_loaded_objects\n"
         "con = duckdb.connect()\n"
         "con.sql('select 1::integer as a').fetchall()\n"
         "set_aside_loaded_objects()\n"
@@ -589,3 +589,42 @@ def test_objects_set_aside_from_the_collector_are_handed_back_at_a_normal_exit(t
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True"]  # the objects were set aside while the process ran
     assert "leaked" not in result.stderr, result.stderr
+
+
+def test_libraries_load_with_the_collector_paused_until_the_last_loader_ends_then_set_aside():
+    # The CLI loads Prefect while the checks load Great Expectations on a thread: the collector must stay off
+    # until both are done, then set aside what they made, and run again only if it ran before.
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, threading\n"
+        "from newsetl.collector import loading_libraries\n"
+        "inside, started, release = [], threading.Event(), threading.Event()\n"
+        "def loader():\n"
+        "    with loading_libraries():\n"
+        "        started.set()\n"
+        "        release.wait()\n"
+        "        inside.append(gc.isenabled())\n"
+        "thread = threading.Thread(target=loader)\n"
+        "with loading_libraries():\n"
+        "    thread.start()\n"
+        "    started.wait()\n"
+        "    inside.append(gc.isenabled())\n"
+        "    made = [[] for _ in range(5000)]\n"
+        "print(gc.isenabled(), gc.get_freeze_count() >= 5000)\n"
+        "release.set()\n"
+        "thread.join()\n"
+        "print(gc.isenabled(), gc.get_freeze_count() >= 5000, inside)\n"
+        "gc.disable()\n"
+        "with loading_libraries():\n"
+        "    pass\n"
+        "print(gc.isenabled())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "False False",  # the main block ended, the thread's goes on: paused still, nothing set aside yet
+        "True True [False, False]",  # the last one ended: collecting again, the objects made meanwhile set aside
+        "False",  # a collector the caller had turned off stays off
+    ]
