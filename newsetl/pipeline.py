@@ -433,7 +433,13 @@ def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publi
     summary.published = summary.status == "success"
     with clock("report"):
         finish_run(settings, summary, clock.as_dict())
-        summary.report_path = str(write_report(settings, summary.run_id))
+        if summary.published and not summary.standing:
+            begin_publish(settings)  # the file is final: it is copied while the report is written
+        try:
+            summary.report_path = str(write_report(settings, summary.run_id))
+        except BaseException:
+            drop_publish(settings)
+            raise
     if summary.published and not summary.standing:
         with clock("publish"):
             publish(settings)
@@ -499,10 +505,28 @@ def record_timings(settings: Settings, run_id: str, timings: dict) -> None:
             pass
 
 
-def publish_step(settings: Settings) -> None:
+def begin_publish(settings: Settings) -> None:
+    """Start copying the finished work file for publish_step, which then only waits for the copy and swaps it
+    in; the run reads the file meanwhile (its report), and writes it no more."""
     release_work_db()  # checkpointed and closed: the copy is the whole file
     # a resident process publishes the work file itself and copies it back while it waits (see between_runs)
-    warehouse.publish(settings.work_db, settings.db, move=_resident)
+    _publishing[settings.work_db] = warehouse.begin_publish(settings.work_db, settings.db, move=_resident)
+
+
+def drop_publish(settings: Settings) -> None:
+    """Drop the copy that begin_publish started (the run failed after it): the published file stays."""
+    finish = _publishing.pop(settings.work_db, None)
+    if finish is not None:
+        finish(swap=False)
+
+
+def publish_step(settings: Settings) -> None:
+    if settings.work_db not in _publishing:
+        begin_publish(settings)
+    _publishing.pop(settings.work_db)()
+
+
+_publishing: dict[Path, Callable[..., None]] = {}  # work file -> the finish of its publish under way
 
 
 def record_in_published(settings: Settings, run_id: str) -> None:

@@ -14,8 +14,9 @@ import math
 import os
 import re
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -275,13 +276,42 @@ def publish(work: Path, published: Path, *, move: bool = False) -> None:
     (`newsetl watch`) takes while it waits for new files. A work file with a write-ahead log beside
     it (not checkpointed) is copied all the same: the log belongs to it and must not meet the copy.
     """
+    begin_publish(work, published, move=move)()
+
+
+def begin_publish(work: Path, published: Path, *, move: bool = False) -> Callable[..., None]:
+    """publish, in two halves: the copy and its fsync start now, on a thread (the kernel does both, without
+    the GIL), and the function returned waits for them and swaps the copy in; `finish(swap=False)` drops it
+    instead. Until then the work file may be read, not written. A run writes its report meanwhile: at 10k
+    articles the copy and its fsync took 0.2-0.6 s, the report ~0.5 s."""
     ready = work
     if not move or work.with_name(work.name + ".wal").exists():
         ready = published.with_name(published.name + ".publishing")
-        shutil.copyfile(work, ready)
-    with open(ready, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(ready, published)
+    failed: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            if ready != work:
+                shutil.copyfile(work, ready)
+            with open(ready, "rb") as fh:
+                os.fsync(fh.fileno())
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread, by finish
+            failed.append(exc)
+
+    copying = threading.Thread(target=copy, name="newsetl-publish", daemon=True)
+    copying.start()
+
+    def finish(swap: bool = True) -> None:
+        copying.join()
+        if failed or not swap:
+            if ready != work:
+                ready.unlink(missing_ok=True)
+            if failed:
+                raise failed[0]
+            return
+        os.replace(ready, published)
+
+    return finish
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:

@@ -164,6 +164,39 @@ def test_publishing_swaps_the_file_atomically_and_open_readers_keep_the_old_one(
     assert not list(tmp_path.glob("*.publishing"))
 
 
+def test_the_copy_to_publish_is_taken_while_the_report_is_written_and_dropped_if_the_report_fails(
+        published, monkeypatch):
+    from newsetl import pipeline as steps
+
+    settings = Settings(db=published)
+    write_report, seen = steps.write_report, []
+
+    def report_beside_the_copy(settings, run_id):
+        seen.append(settings.work_db in steps._publishing)  # the copy began before the report
+        return write_report(settings, run_id)
+
+    monkeypatch.setattr(steps, "write_report", report_beside_the_copy)
+    summary = steps.run_models(settings.with_(select=("marts.dim_article",)))
+    assert summary.status == "success" and summary.published and seen == [True]
+    assert marts_fingerprint(published) == marts_fingerprint(settings.work_db)  # the copy was of the final file
+    assert query(published, f"select status from audit.pipeline_runs where run_id = '{summary.run_id}'") == \
+        [("success",)]
+
+    before, inode = marts_fingerprint(published), os.stat(published).st_ino
+    with duckdb.connect(str(settings.work_db)) as con:
+        con.execute("delete from marts.dim_article where article_id in (select article_id from marts.dim_article "
+                    "limit 1)")  # the next build puts it back: a different file, were it published
+
+    def broken_report(settings, run_id):
+        raise RuntimeError("the report broke")
+
+    monkeypatch.setattr(steps, "write_report", broken_report)
+    with pytest.raises(RuntimeError, match="the report broke"):
+        steps.run_models(settings.with_(select=("marts.fct_event",)))
+    assert os.stat(published).st_ino == inode and marts_fingerprint(published) == before
+    assert not list(published.parent.glob("*.publishing")) and not steps._publishing
+
+
 def test_a_resident_process_publishes_its_work_file_itself_and_copies_it_back_while_it_waits(tmp_path):
     # `newsetl watch`: no ~0.6 s copy inside the run; the copy the next run writes to is taken between runs
     from newsetl import pipeline as steps
