@@ -28,12 +28,6 @@ RUN_ONLY_IDLE_SERVICES = ("SCHEDULER", "LATE_RUNS", "FOREMAN", "REPOSSESSOR", "P
                           "CANCELLATION_CLEANUP", "CLEANUP_RECONCILER", "TRIGGERS", "DB_VACUUM")
 
 
-# A run's own server (no UI: `newsetl run`) yields the CPU to the run's processes. It boots beside the analysis
-# worker that a run with a few new files waits for longest, and it only records the run: 10.4 against 10.6 s,
-# four alternated runs of 84 new articles at 10k (2 cores). A server that others use (`newsetl serve`) does not.
-RUN_SERVER_NICENESS = 10
-
-
 class ServerError(RuntimeError):
     """The local Prefect server did not come up."""
 
@@ -99,8 +93,7 @@ def booting_prefect_api(log_path: Path | None = None, *, start_timeout: float = 
     log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "newsetl.prefect_server", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        preexec_fn=_before_exec(niceness=0 if ui else RUN_SERVER_NICENESS),
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_dies_with_parent(),
     )
     deadline = time.monotonic() + start_timeout
     # set now: Prefect reads its settings when first imported, which may be before the server answers
@@ -155,10 +148,9 @@ def drain_prefect_clients(timeout: float = 10.0) -> None:
             pass
 
 
-def _before_exec(niceness: int = 0) -> Callable[[], None]:
+def _dies_with_parent() -> Callable[[], None] | None:
     """For the server's process, before it starts: a SIGTERM when newsetl dies, even by SIGKILL, so that a
-    killed run leaves no server behind (in its own session, a kill of the run's process group misses it);
-    and its `niceness` (see RUN_SERVER_NICENESS).
+    killed run leaves no server behind (in its own session, a kill of the run's process group misses it).
 
     prctl is looked up here, in newsetl's process: between fork and exec the child only calls it (an
     import there could deadlock on a lock another thread held at the fork)."""
@@ -167,15 +159,8 @@ def _before_exec(niceness: int = 0) -> Callable[[], None]:
 
         prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux/glibc: the server outlives a killed run
-        prctl = None
-
-    def before_exec() -> None:
-        if prctl is not None:
-            prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        if niceness:
-            os.nice(niceness)
-
-    return before_exec
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def serve(host: str, port: int) -> None:

@@ -295,8 +295,8 @@ def test_flow_runs_started_here_send_no_heartbeats_unless_configured_to(monkeypa
         assert FlowRunEngine(flow=pipeline).heartbeat_seconds is not None
 
 
-def _prefect_server_pid(api: str) -> int:
-    """The Prefect server this process started for `api` (its child serving that port)."""
+def _prefect_server_environment(api: str) -> dict[str, str]:
+    """The environment of the Prefect server this process started for `api` (its child serving that port)."""
     port = str(urllib.parse.urlsplit(api).port)
     children = []
     for task in Path("/proc/self/task").iterdir():
@@ -304,19 +304,15 @@ def _prefect_server_pid(api: str) -> int:
     serving = "\x00".join(("newsetl.prefect_server", "--host", "127.0.0.1", "--port", port, "")).encode()
     for pid in children:
         if serving in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return int(pid)
+            pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
     raise AssertionError(f"no Prefect server on port {port} among this process's children")
 
 
-def _prefect_server_environment(api: str) -> dict[str, str]:
-    pairs = Path(f"/proc/{_prefect_server_pid(api)}/environ").read_bytes().split(b"\0")
-    return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
-
-
-def test_a_runs_own_server_skips_block_types_and_idle_services_unless_asked_and_yields_the_cpu(monkeypatch):
+def test_a_runs_own_server_skips_block_types_and_idle_services_unless_asked(monkeypatch):
     # ~0.5 s of the boot every `newsetl run` waits for (3.9 -> 3.4 s); a server with a UI (serve, watch)
     # registers them as Prefect does, and a user's own setting wins
-    from newsetl.prefect_server import RUN_SERVER_NICENESS, booting_prefect_api
+    from newsetl.prefect_server import booting_prefect_api
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.delenv("PREFECT_API_BLOCKS_REGISTER_ON_START", raising=False)
@@ -332,9 +328,6 @@ def test_a_runs_own_server_skips_block_types_and_idle_services_unless_asked_and_
         assert env["PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED"] == "false"
         assert "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED" not in env
         assert "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED" not in env
-        # it only records the run: the run's own processes (its analysis worker) come first for the CPU
-        server = _prefect_server_pid(api)
-        assert os.getpriority(os.PRIO_PROCESS, server) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + RUN_SERVER_NICENESS)
     monkeypatch.setenv("PREFECT_API_BLOCKS_REGISTER_ON_START", "true")
     monkeypatch.setenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "true")
     with booting_prefect_api(ui=False) as ready:
