@@ -431,18 +431,19 @@ def conclude(settings: Settings, summary: RunSummary, clock: Stopwatch, *, publi
     with work_connection(settings, read_only=True) as con:
         summary.counts = counts(con)
     summary.published = summary.status == "success"
-    with clock("report"):
-        finish_run(settings, summary, clock.as_dict())
-        if summary.published and not summary.standing:
-            begin_publish(settings)  # the file is final: it is copied while the report is written
-        try:
+    publishing = summary.published and not summary.standing
+    try:
+        with clock("report"):
+            finish_run(settings, summary, clock.as_dict())
+            if publishing:
+                begin_publish(settings)  # the file is final: it is copied while the report is written
             summary.report_path = str(write_report(settings, summary.run_id))
-        except BaseException:
-            drop_publish(settings)
-            raise
-    if summary.published and not summary.standing:
-        with clock("publish"):
-            publish(settings)
+        if publishing:
+            with clock("publish"):
+                publish(settings)
+    finally:
+        drop_publish(settings)  # a copy begun and not published (the report or the publish failed)
+    if publishing:
         record_timings(settings, summary.run_id, clock.as_dict())
         say(f"published {settings.db}")
     else:
@@ -508,13 +509,14 @@ def record_timings(settings: Settings, run_id: str, timings: dict) -> None:
 def begin_publish(settings: Settings) -> None:
     """Start copying the finished work file for publish_step, which then only waits for the copy and swaps it
     in; the run reads the file meanwhile (its report), and writes it no more."""
+    drop_publish(settings)  # one that a failed run left (a resident process lives on)
     release_work_db()  # checkpointed and closed: the copy is the whole file
     # a resident process publishes the work file itself and copies it back while it waits (see between_runs)
     _publishing[settings.work_db] = warehouse.begin_publish(settings.work_db, settings.db, move=_resident)
 
 
 def drop_publish(settings: Settings) -> None:
-    """Drop the copy that begin_publish started (the run failed after it): the published file stays."""
+    """Drop the copy that begin_publish started and publish_step did not swap in: the published file stays."""
     finish = _publishing.pop(settings.work_db, None)
     if finish is not None:
         finish(swap=False)
