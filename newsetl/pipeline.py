@@ -509,7 +509,6 @@ def record_timings(settings: Settings, run_id: str, timings: dict) -> None:
 def begin_publish(settings: Settings) -> None:
     """Start copying the finished work file for publish_step, which then only waits for the copy and swaps it
     in; the run reads the file meanwhile (its report), and writes it no more."""
-    drop_publish(settings)  # one that a failed run left (a resident process lives on)
     release_work_db()  # checkpointed and closed: the copy is the whole file
     # a resident process publishes the work file itself and copies it back while it waits (see between_runs)
     _publishing[settings.work_db] = warehouse.begin_publish(settings.work_db, settings.db, move=_resident)
